@@ -1,0 +1,45 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// FuzzDecodeBatch feeds arbitrary bodies, raw or as gzip, through the same
+// decompress + decode + validate path the handler uses. It must never panic, and
+// whatever it accepts must satisfy the invariants the store relies on.
+func FuzzDecodeBatch(f *testing.F) {
+	f.Add(mustJSON(f, validBatch(1)), false)
+	f.Add(gz(f, mustJSON(f, validBatch(2))), true)
+	f.Fuzz(func(t *testing.T, data []byte, gzipped bool) {
+		enc := ""
+		if gzipped {
+			enc = "gzip"
+		}
+		raw, err := Decompress(bytes.NewReader(data), enc, 1<<20)
+		if err != nil {
+			var rej *RejectError
+			if !errors.As(err, &rej) || rej.Reason == "" {
+				t.Fatalf("decompress error without a reason: %v", err)
+			}
+			return
+		}
+		b, err := DecodeBatch(raw, DefaultLimits)
+		if err != nil {
+			var rej *RejectError
+			if !errors.As(err, &rej) || rej.Reason == "" || rej.Status < 400 {
+				t.Fatalf("decode error without a reason or status: %v", err)
+			}
+			return
+		}
+		if b.AgentID == "" || b.Seq == 0 || b.Host.Name == "" {
+			t.Fatalf("accepted a batch missing its identity: %+v", b)
+		}
+		for _, e := range b.Events {
+			if len(e.Values) == 0 || e.Timestamp < minTimestampMS {
+				t.Fatalf("accepted an invalid event: %+v", e)
+			}
+		}
+	})
+}
