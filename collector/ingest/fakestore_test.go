@@ -18,7 +18,7 @@ type memStore struct {
 	samples int
 	groups  []int
 	block   chan struct{} // when set, writes wait for it to close
-	entered chan int // when set, receives the group size of every write that starts
+	entered chan int      // when set, receives the group size of every write that starts
 	fail    error
 }
 
@@ -66,4 +66,4 @@ func (m *memStore) Series(context.Context, store.SeriesQuery) ([]store.Series, e
 	return nil, errors.New("not implemented")
 }
 func (m *memStore) DeleteBefore(context.Context, time.Time) (int64, error) { return 0, nil }
-func (m *memStore) Close() error                                          { return nil }
+func (m *memStore) Close() error                                           { return nil }
