@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/vigilmon/vigil/internal/config"
+	"github.com/vigilmon/vigil/internal/logging"
+)
+
+// Config is collector.yaml. Defaults are those of defaultConfig; configs/collector.yaml
+// documents every key.
+type Config struct {
+	Listen     string         `yaml:"listen"`
+	TLS        TLSConfig      `yaml:"tls"`
+	TokensFile string         `yaml:"tokens_file"`
+	Ingest     IngestConfig   `yaml:"ingest"`
+	Store      StoreConfig    `yaml:"store"`
+	Log        logging.Config `yaml:"log"`
+	Shutdown   time.Duration  `yaml:"shutdown_timeout"`
+}
+
+// TLSConfig enables HTTPS on the listener when both files are set.
+type TLSConfig struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// IngestConfig bounds what agents may send.
+type IngestConfig struct {
+	MaxBodyBytes    config.ByteSize `yaml:"max_body_bytes"`
+	MaxDecodedBytes config.ByteSize `yaml:"max_decoded_bytes"`
+	QueueLen        int             `yaml:"queue_len"`
+	MaxGroup        int             `yaml:"max_group"`
+	RetryAfter      time.Duration   `yaml:"retry_after"`
+}
+
+// StoreConfig selects and tunes the store. Only the embedded SQLite store exists so far.
+type StoreConfig struct {
+	SQLite            SQLiteConfig  `yaml:"sqlite"`
+	Retention         time.Duration `yaml:"retention"`
+	RetentionInterval time.Duration `yaml:"retention_interval"`
+}
+
+// SQLiteConfig is the embedded store.
+type SQLiteConfig struct {
+	Path        string `yaml:"path"`
+	Synchronous string `yaml:"synchronous"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		Listen:     ":8470",
+		TokensFile: "/etc/vigil/tokens",
+		Ingest: IngestConfig{
+			MaxBodyBytes: 8 << 20, MaxDecodedBytes: 64 << 20, QueueLen: 256, MaxGroup: 64, RetryAfter: time.Second,
+		},
+		Store: StoreConfig{
+			SQLite:    SQLiteConfig{Path: "/var/lib/vigil/collector.db", Synchronous: "full"},
+			Retention: 7 * 24 * time.Hour, RetentionInterval: time.Hour,
+		},
+		Log:      logging.Default(),
+		Shutdown: 10 * time.Second,
+	}
+}
+
+// Validate reports every semantic problem; config.Parse attaches file:line:col.
+func (c *Config) Validate() []config.FieldError {
+	var errs []config.FieldError
+	add := func(path, format string, args ...any) {
+		errs = append(errs, config.FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		add("listen", "want host:port, got %q", c.Listen)
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		add("tls", "cert_file and key_file go together")
+	}
+	if c.TokensFile == "" {
+		add("tokens_file", "required: agents must authenticate")
+	}
+	if c.Ingest.MaxBodyBytes <= 0 || c.Ingest.MaxDecodedBytes < c.Ingest.MaxBodyBytes {
+		add("ingest.max_decoded_bytes", "must be positive and at least max_body_bytes")
+	}
+	if c.Ingest.QueueLen < 1 || c.Ingest.MaxGroup < 1 {
+		add("ingest", "queue_len and max_group must be at least 1")
+	}
+	if c.Ingest.RetryAfter < time.Second {
+		add("ingest.retry_after", "must be at least 1s (HTTP Retry-After has whole seconds), got %s", c.Ingest.RetryAfter)
+	}
+	if c.Store.SQLite.Path == "" {
+		add("store.sqlite.path", "required")
+	}
+	if s := c.Store.SQLite.Synchronous; s != "full" && s != "normal" {
+		add("store.sqlite.synchronous", "want full or normal, got %q", s)
+	}
+	if c.Store.Retention < time.Hour {
+		add("store.retention", "must be at least 1h, got %s", c.Store.Retention)
+	}
+	if c.Store.RetentionInterval < time.Minute {
+		add("store.retention_interval", "must be at least 1m, got %s", c.Store.RetentionInterval)
+	}
+	errs = append(errs, c.Log.Validate("log")...)
+	return errs
+}
+
+func loadConfig(path string) (Config, error) {
+	cfg := defaultConfig()
+	if err := config.Load(path, &cfg); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
