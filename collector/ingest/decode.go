@@ -99,8 +99,10 @@ func validate(b *model.Batch, lim Limits) error {
 	if err := checkName("agent_id", b.AgentID, 64); err != nil {
 		return err
 	}
-	if b.Seq == 0 {
-		return reject(400, "invalid", "seq must be ≥ 1")
+	// The store keys batches by seq in a signed 64-bit column; a larger value
+	// would fail the whole group commit it joins, not just this batch.
+	if b.Seq == 0 || b.Seq > math.MaxInt64 {
+		return reject(400, "invalid", "seq must be between 1 and 2^63-1, got %d", b.Seq)
 	}
 	if b.Host.Name == "" || len(b.Host.Name) > 255 || !printable(b.Host.Name) {
 		return reject(400, "invalid", "host.name must be 1..255 printable characters, got %q", clip(b.Host.Name))

@@ -276,6 +276,7 @@ func TestDecodeBatchValidation(t *testing.T) {
 		{"empty agent", mod(func(b *model.Batch) { b.AgentID = "" }), "agent_id"},
 		{"agent with slash", mod(func(b *model.Batch) { b.AgentID = "a/b" }), "agent_id"},
 		{"seq zero", mod(func(b *model.Batch) { b.Seq = 0 }), "seq"},
+		{"seq beyond int64", mod(func(b *model.Batch) { b.Seq = 1 << 63 }), "seq"},
 		{"no host", mod(func(b *model.Batch) { b.Host.Name = "" }), "host.name"},
 		{"control char host", mod(func(b *model.Batch) { b.Host.Name = "a\nb" }), "host.name"},
 		{"ts in seconds", mod(func(b *model.Batch) { b.Events[0].Timestamp = 1_700_000_000 }), "timestamp"},

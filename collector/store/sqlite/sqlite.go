@@ -6,6 +6,10 @@
 // cache warm); a separate pool of read-only connections serves the API. In WAL mode
 // readers see the last committed snapshot and never wait for the writer, and the
 // writer never waits for readers.
+//
+// Samples are keyed by (minute block, series, time) rather than (series, time),
+// which keeps a commit's writes to a few pages per host; schema.go has the
+// reasoning and the measurements.
 package sqlite
 
 import (

@@ -211,18 +211,18 @@ func TestCancelMidWrite(t *testing.T) {
 	for _, b := range bs {
 		total += b.Samples()
 	}
-	for _, delay := range []time.Duration{0, 100 * time.Microsecond, time.Millisecond, 5 * time.Millisecond} {
+	for _, delay := range []time.Duration{0, 100 * time.Microsecond, time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond, 80 * time.Millisecond, time.Second} {
 		ctx, cancel := context.WithCancel(context.Background())
 		timer := time.AfterFunc(delay, cancel)
 		_, err := s.WriteBatches(ctx, bs, t0)
 		timer.Stop()
 		cancel()
-		n := count(t, s, "samples")
+		n, batches, series := count(t, s, "samples"), count(t, s, "batches"), count(t, s, "series")
 		switch {
-		case err == nil && n != total:
-			t.Fatalf("delay %v: committed with %d samples, want %d", delay, n, total)
-		case err != nil && n != 0:
-			t.Fatalf("delay %v: failed (%v) but %d samples left", delay, err, n)
+		case err == nil && (n != total || batches != len(bs)):
+			t.Fatalf("delay %v: committed with %d samples, %d batches; want %d, %d", delay, n, batches, total, len(bs))
+		case err != nil && n+batches+series != 0:
+			t.Fatalf("delay %v: failed (%v) but left %d samples, %d batches, %d series", delay, err, n, batches, series)
 		case err == nil:
 			return // committed before the cancel; nothing left to try
 		}
@@ -233,7 +233,7 @@ func TestConcurrentWrites(t *testing.T) {
 	s := openTest(t)
 	const writers, calls, perCall = 8, 10, 3
 	var wg sync.WaitGroup
-	errs := make(chan error, writers)
+	errs := make(chan error, writers+1)
 	for g := range writers {
 		wg.Go(func() {
 			agent, host := fmt.Sprintf("agent-%d", g), fmt.Sprintf("host-%d", g)
@@ -261,7 +261,31 @@ func TestConcurrentWrites(t *testing.T) {
 			}
 		})
 	}
+	// Readers run alongside: WAL gives them a snapshot without waiting.
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	readers.Go(func() {
+		ctx := context.Background()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.Hosts(ctx); err != nil {
+				errs <- err
+				return
+			}
+			_, err := s.Series(ctx, store.SeriesQuery{Host: "host-0", Field: "cpu"})
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				errs <- err
+				return
+			}
+		}
+	})
 	wg.Wait()
+	close(stop)
+	readers.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
