@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -33,7 +34,7 @@ func FuzzDecodeBatch(f *testing.F) {
 			}
 			return
 		}
-		if b.AgentID == "" || b.Seq == 0 || b.Host.Name == "" {
+		if b.AgentID == "" || b.Seq == 0 || b.Seq > math.MaxInt64 || b.Host.Name == "" {
 			t.Fatalf("accepted a batch missing its identity: %+v", b)
 		}
 		for _, e := range b.Events {
