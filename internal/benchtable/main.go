@@ -24,8 +24,8 @@ func main() {
 	bin := flag.String("bin", "bin", "directory holding vigil-agent and vigil-collector")
 	cycles := flag.Int("cycles", 60, "collection cycles to measure in part 1")
 	interval := flag.Duration("interval", time.Second, "collection and scrape interval in part 1")
-	agents := flag.Int("agents", 8, "synthetic agents in part 2")
-	batches := flag.Int("batches", 400, "batches per synthetic agent in part 2")
+	agents := flag.Int("agents", 32, "synthetic agents sending at once in part 2 (a collector serves hundreds)")
+	batches := flag.Int("batches", 200, "batches per synthetic agent in part 2")
 	flag.Parse()
 	if err := run(*bin, *cycles, *interval, *agents, *batches); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
