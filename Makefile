@@ -18,7 +18,8 @@ build:
 
 ## run: build, then start a collector (embedded store in .run/) and one agent against it.
 run: build
-	$(GO) run ./internal/devrun -bin bin -dir .run
+	$(GO) build -o bin/vigil-devrun ./internal/devrun
+	bin/vigil-devrun -bin bin -dir .run
 
 ## test: vet, unit + integration + end-to-end tests (fuzz seed corpora included), short fuzz runs.
 test: build
