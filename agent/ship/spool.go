@@ -98,10 +98,9 @@ type Spool struct {
 	zw  *gzip.Writer
 	buf bytes.Buffer
 
-	// writeFile and writeSegment do the disk writes, injected so tests can
-	// simulate a full disk.
-	writeFile    func(path string, data []byte) error
-	writeSegment func(tmp, final string, data []byte) error
+	// writeDurable does every disk write (segments and state), injected so tests
+	// can simulate a full disk.
+	writeDurable func(tmp, final string, data []byte) error
 }
 
 // OpenSpool opens (creating if needed) the spool directory and recovers its state:
@@ -121,7 +120,7 @@ func OpenSpool(opts SpoolOptions) (*Spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create compressor: %w", err)
 	}
-	s := &Spool{opts: opts, logger: opts.Logger, notify: make(chan struct{}, 1), writeFile: writeFileSync, writeSegment: writeSegmentSync, zw: zw}
+	s := &Spool{opts: opts, logger: opts.Logger, notify: make(chan struct{}, 1), writeDurable: writeDurable, zw: zw}
 	if err := s.loadState(); err != nil {
 		return nil, err
 	}
@@ -160,14 +159,11 @@ func (s *Spool) saveState() error {
 	}
 	path := filepath.Join(s.opts.Dir, stateFile)
 	tmp := filepath.Join(s.opts.Dir, tmpPrefix+stateFile)
-	if err := s.writeFile(tmp, data); err != nil {
+	if err := s.writeDurable(tmp, path, data); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("write spool state: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write spool state: %w", err)
-	}
-	return syncDir(s.opts.Dir)
+	return nil
 }
 
 func (s *Spool) scan() error {
@@ -246,7 +242,7 @@ func (s *Spool) flushLocked() error {
 		}
 		name := segmentName(b.Seq, b.Samples())
 		tmp, final := filepath.Join(s.opts.Dir, tmpPrefix+name), filepath.Join(s.opts.Dir, name)
-		if err := s.writeSegment(tmp, final, data); err != nil {
+		if err := s.writeDurable(tmp, final, data); err != nil {
 			_ = os.Remove(tmp)
 			_ = os.Remove(final)
 			s.lastErr = fmt.Errorf("spool batch %d: %w", b.Seq, err)

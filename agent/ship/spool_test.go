@@ -181,8 +181,8 @@ func TestSpoolFullDiskKeepsBatchesAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	diskFull := true
-	realWrite := s.writeSegment
-	s.writeSegment = func(tmp, final string, data []byte) error {
+	realWrite := s.writeDurable
+	s.writeDurable = func(tmp, final string, data []byte) error {
 		if diskFull {
 			// A partial file is what a real ENOSPC leaves behind.
 			_ = os.WriteFile(tmp, data[:len(data)/2], 0o600)
@@ -228,7 +228,7 @@ func TestSpoolPendingBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.writeSegment = func(string, string, []byte) error { return syscall.EROFS }
+	s.writeDurable = func(string, string, []byte) error { return syscall.EROFS }
 	for i := range 4 {
 		_ = s.Append(testBatch(i + 1))
 	}
