@@ -13,20 +13,13 @@ import (
 func FuzzDecodeBatch(f *testing.F) {
 	f.Add(mustJSON(f, validBatch(1)), false)
 	f.Add(gz(f, mustJSON(f, validBatch(2))), true)
+	dec := NewDecoder(1<<20, DefaultLimits)
 	f.Fuzz(func(t *testing.T, data []byte, gzipped bool) {
 		enc := ""
 		if gzipped {
 			enc = "gzip"
 		}
-		raw, err := Decompress(bytes.NewReader(data), enc, 1<<20)
-		if err != nil {
-			var rej *RejectError
-			if !errors.As(err, &rej) || rej.Reason == "" {
-				t.Fatalf("decompress error without a reason: %v", err)
-			}
-			return
-		}
-		b, err := DecodeBatch(raw, DefaultLimits)
+		b, err := dec.Decode(bytes.NewReader(data), enc)
 		if err != nil {
 			var rej *RejectError
 			if !errors.As(err, &rej) || rej.Reason == "" || rej.Status < 400 {

@@ -29,7 +29,8 @@ type HandlerOptions struct {
 
 // Handler serves POST /api/v1/ingest.
 type Handler struct {
-	o HandlerOptions
+	o   HandlerOptions
+	dec *Decoder
 }
 
 // NewHandler returns the ingest handler.
@@ -52,7 +53,7 @@ func NewHandler(o HandlerOptions) *Handler {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
 	}
-	return &Handler{o: o}
+	return &Handler{o: o, dec: NewDecoder(o.MaxDecodedBytes, o.Limits)}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -72,13 +73,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := &countingReader{r: http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes)}
-	data, err := Decompress(body, strings.ToLower(r.Header.Get("Content-Encoding")), h.o.MaxDecodedBytes)
+	batch, err := h.dec.Decode(body, strings.ToLower(r.Header.Get("Content-Encoding")))
 	h.o.Metrics.bodyBytes.Add(float64(body.n))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	batch, err := DecodeBatch(data, h.o.Limits)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -210,16 +210,22 @@ func TestWriterGroupsConcurrentBatches(t *testing.T) {
 	w := NewWriter(st, WriterOptions{QueueLen: 64, MaxGroup: 64})
 	defer w.Stop()
 	done := make(chan error, 10)
-	for i := range 10 {
+	submit := func(seq uint64) {
 		go func() {
-			b := validBatch(uint64(i + 1))
-			_, err := w.Submit(context.Background(), b)
+			_, err := w.Submit(context.Background(), validBatch(seq))
 			done <- err
 		}()
 	}
-	// Let the rest queue up behind the blocked first commit, then release.
-	first := <-st.entered
-	for len(w.queue)+first < 10 {
+	// One batch goes alone and blocks in the store; nine queue up behind it and
+	// must all go into the next transaction.
+	submit(1)
+	if first := <-st.entered; first != 1 {
+		t.Fatalf("first group = %d, want 1", first)
+	}
+	for seq := uint64(2); seq <= 10; seq++ {
+		submit(seq)
+	}
+	for len(w.queue) < 9 {
 		runtime.Gosched()
 	}
 	close(st.block)
@@ -228,8 +234,8 @@ func TestWriterGroupsConcurrentBatches(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(st.groups) != 2 || st.groups[0] != first || st.groups[1] != 10-first {
-		t.Errorf("commit groups = %v, want [%d %d]: everything queued behind a commit goes into the next one", st.groups, first, 10-first)
+	if len(st.groups) != 2 || st.groups[0] != 1 || st.groups[1] != 9 {
+		t.Errorf("commit groups = %v, want [1 9]: everything queued behind a commit goes into the next one", st.groups)
 	}
 }
 
