@@ -16,6 +16,7 @@ type ingestResult struct {
 	perSecond, perCPUSecond float64
 	cpuPerBatch             time.Duration
 	samplesPerBatch         int
+	batchesPerCommit        float64
 	peakRSS                 int64
 }
 
@@ -118,6 +119,9 @@ func ingestThroughput(bin, dir string, agents, batches int) (ingestResult, error
 		return res, fmt.Errorf("ingest (see %s): %w", filepath.Join(dir, "collector.log"), err)
 	}
 	cpu1, _ := cpuTime(collector.pid())
+	if n := promValue(api+"/metrics", "vigil_collector_store_write_group_batches_count"); n > 0 {
+		res.batchesPerCommit = promValue(api+"/metrics", "vigil_collector_store_write_group_batches_sum") / n
+	}
 	total := float64(agents * batches * res.samplesPerBatch)
 	res.perSecond = total / wall.Seconds()
 	res.perCPUSecond = total / (cpu1 - cpu0).Seconds()

@@ -69,6 +69,7 @@ func run(bin string, cycles int, interval time.Duration, agents, batches int) er
 		{"collector ingest (samples/s, wall)", fmt.Sprintf("%.0f", ing.perSecond), "-", ""},
 		{"collector ingest (samples per CPU-second)", fmt.Sprintf("%.0f", ing.perCPUSecond), "-", "≥ 200,000 per core"},
 		{"collector CPU per batch of ~" + fmt.Sprint(ing.samplesPerBatch) + " samples (µs)", fmt.Sprintf("%.0f", ing.cpuPerBatch.Seconds()*1e6), "-", ""},
+		{"collector batches per commit (mean)", fmt.Sprintf("%.1f", ing.batchesPerCommit), "-", ""},
 		{"collector peak RSS (MiB)", mib(ing.peakRSS), "-", ""},
 	}
 	fmt.Printf("\n%s, %d cores; part 1: %d cycles at %s, both running at once; part 2: %d agents x %d batches, synchronous=full\n\n",
