@@ -91,8 +91,8 @@ func ingestThroughput(bin, dir string, agents, batches int) (ingestResult, error
 	if err != nil {
 		return res, err
 	}
-	defer collector.stop()
-	cpu0, err := cpuTime(collector.pid())
+	defer stop(collector)
+	cpu0, err := cpuTime(collector.Pid())
 	if err != nil {
 		return res, err
 	}
@@ -118,7 +118,7 @@ func ingestThroughput(bin, dir string, agents, batches int) (ingestResult, error
 	if err := <-errs; err != nil {
 		return res, fmt.Errorf("ingest (see %s): %w", filepath.Join(dir, "collector.log"), err)
 	}
-	cpu1, _ := cpuTime(collector.pid())
+	cpu1, _ := cpuTime(collector.Pid())
 	if n := promValue(api+"/metrics", "vigil_collector_store_write_group_batches_count"); n > 0 {
 		res.batchesPerCommit = promValue(api+"/metrics", "vigil_collector_store_write_group_batches_sum") / n
 	}
@@ -126,7 +126,7 @@ func ingestThroughput(bin, dir string, agents, batches int) (ingestResult, error
 	res.perSecond = total / wall.Seconds()
 	res.perCPUSecond = total / (cpu1 - cpu0).Seconds()
 	res.cpuPerBatch = (cpu1 - cpu0) / time.Duration(agents*batches)
-	_, res.peakRSS = memKB(collector.pid())
+	_, res.peakRSS = memKB(collector.Pid())
 	return res, nil
 }
 

@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/vigilmon/vigil/internal/proc"
 )
 
 func main() {
@@ -134,37 +136,8 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-type daemon struct {
-	cmd *exec.Cmd
-}
-
-func startDaemon(logPath, binary string, args ...string) (*daemon, error) {
-	f, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(binary, args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("start %s: %w", binary, err)
-	}
-	go func() { _ = cmd.Wait(); f.Close() }()
-	return &daemon{cmd: cmd}, nil
-}
-
-func (d *daemon) pid() int { return d.cmd.Process.Pid }
-
-func (d *daemon) stop() {
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	for i := 0; i < 100 && d.cmd.ProcessState == nil; i++ {
-		if syscall.Kill(d.pid(), 0) != nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	_ = d.cmd.Process.Kill()
-}
+// stop ends a measured program; how it exits does not matter to the numbers.
+func stop(p *proc.Proc) { _, _ = p.Stop(syscall.SIGTERM, 5*time.Second) }
 
 func waitOK(ctx context.Context, url string) error {
 	for {

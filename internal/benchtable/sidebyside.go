@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigilmon/vigil/internal/proc"
 )
 
 const benchToken = "bench-token-0123456789abcdef"
@@ -22,7 +24,7 @@ type sideResult struct {
 }
 
 // startCollector writes a config into dir and starts a collector on a free port.
-func startCollector(bin, dir string) (*daemon, string, error) {
+func startCollector(bin, dir string) (*proc.Proc, string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, "", err
 	}
@@ -39,14 +41,14 @@ func startCollector(bin, dir string) (*daemon, string, error) {
 		addr, tokens, filepath.Join(dir, "vigil.db")), 0o600); err != nil {
 		return nil, "", err
 	}
-	d, err := startDaemon(filepath.Join(dir, "collector.log"), filepath.Join(bin, "vigil-collector"), "-config", cfg)
+	d, err := proc.Start(filepath.Join(dir, "collector.log"), filepath.Join(bin, "vigil-collector"), "-config", cfg)
 	if err != nil {
 		return nil, "", err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := waitOK(ctx, "http://"+addr+"/healthz"); err != nil {
-		d.stop()
+		stop(d)
 		return nil, "", err
 	}
 	return d, "http://" + addr, nil
@@ -58,7 +60,7 @@ func sideBySide(bin, exporter, dir string, cycles int, interval time.Duration) (
 	if err != nil {
 		return res, err
 	}
-	defer collector.stop()
+	defer stop(collector)
 	tokenFile := filepath.Join(dir, "agent.token")
 	if err := os.WriteFile(tokenFile, []byte(benchToken), 0o600); err != nil {
 		return res, err
@@ -84,20 +86,20 @@ log:
 `, interval, interval, api, tokenFile, filepath.Join(dir, "spool"), agentMetrics), 0o600); err != nil {
 		return res, err
 	}
-	agent, err := startDaemon(filepath.Join(dir, "agent.log"), filepath.Join(bin, "vigil-agent"), "-config", agentCfg)
+	agent, err := proc.Start(filepath.Join(dir, "agent.log"), filepath.Join(bin, "vigil-agent"), "-config", agentCfg)
 	if err != nil {
 		return res, err
 	}
-	defer agent.stop()
+	defer stop(agent)
 	peerAddr, err := freeAddr()
 	if err != nil {
 		return res, err
 	}
-	peer, err := startDaemon(filepath.Join(dir, "node_exporter.log"), exporter, "--web.listen-address="+peerAddr)
+	peer, err := proc.Start(filepath.Join(dir, "node_exporter.log"), exporter, "--web.listen-address="+peerAddr)
 	if err != nil {
 		return res, err
 	}
-	defer peer.stop()
+	defer stop(peer)
 	peerURL := "http://" + peerAddr + "/metrics"
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -112,11 +114,11 @@ log:
 		time.Sleep(interval)
 	}
 	batches0, samples0 := promValue(api+"/metrics", "vigil_collector_ingest_batches_total"), promValue(api+"/metrics", "vigil_collector_ingest_samples_total")
-	agentCPU0, err := cpuTime(agent.pid())
+	agentCPU0, err := cpuTime(agent.Pid())
 	if err != nil {
 		return res, err
 	}
-	peerCPU0, err := cpuTime(peer.pid())
+	peerCPU0, err := cpuTime(peer.Pid())
 	if err != nil {
 		return res, err
 	}
@@ -131,8 +133,8 @@ log:
 		peerSamples += n
 	}
 	tick.Stop()
-	agentCPU1, _ := cpuTime(agent.pid())
-	peerCPU1, _ := cpuTime(peer.pid())
+	agentCPU1, _ := cpuTime(agent.Pid())
+	peerCPU1, _ := cpuTime(peer.Pid())
 	batches := promValue(api+"/metrics", "vigil_collector_ingest_batches_total") - batches0
 	samples := promValue(api+"/metrics", "vigil_collector_ingest_samples_total") - samples0
 	if batches < float64(cycles)/2 {
@@ -142,8 +144,8 @@ log:
 	res.peerCPU = (peerCPU1 - peerCPU0) / time.Duration(cycles)
 	res.agentSamples = samples / batches
 	res.peerSamples = float64(peerSamples) / float64(cycles)
-	res.agentRSS, res.agentHWM = memKB(agent.pid())
-	res.peerRSS, res.peerHWM = memKB(peer.pid())
+	res.agentRSS, res.agentHWM = memKB(agent.Pid())
+	res.peerRSS, res.peerHWM = memKB(peer.Pid())
 	return res, nil
 }
 

@@ -13,11 +13,12 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/vigilmon/vigil/internal/proc"
 )
 
 const (
@@ -59,7 +60,9 @@ func run(bin, dir string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	collector, err := start(filepath.Join(bin, "vigil-collector"), collectorCfg, filepath.Join(dir, "collector.log"))
+	// Children run in their own process group: Ctrl-C reaches devrun only, which
+	// stops the agent first so its last batch can still be delivered.
+	collector, err := proc.Start(filepath.Join(dir, "collector.log"), filepath.Join(bin, "vigil-collector"), "-config", collectorCfg)
 	if err != nil {
 		return err
 	}
@@ -67,7 +70,7 @@ func run(bin, dir string) error {
 	if err := waitHTTP(ctx, "http://"+collectorAddr+"/healthz", 15*time.Second); err != nil {
 		return fmt.Errorf("collector did not come up (see %s): %w", filepath.Join(dir, "collector.log"), err)
 	}
-	agent, err := start(filepath.Join(bin, "vigil-agent"), agentCfg, filepath.Join(dir, "agent.log"))
+	agent, err := proc.Start(filepath.Join(dir, "agent.log"), filepath.Join(bin, "vigil-agent"), "-config", agentCfg)
 	if err != nil {
 		return err
 	}
@@ -99,10 +102,10 @@ Waiting for the first batch... `, dir, api, api, api, host, api, agentMetrics, d
 
 	select {
 	case <-ctx.Done():
-	case err := <-exited(collector):
-		return fmt.Errorf("collector exited: %v (see %s/collector.log)", err, dir)
-	case err := <-exited(agent):
-		return fmt.Errorf("agent exited: %v (see %s/agent.log)", err, dir)
+	case <-collector.Done():
+		return fmt.Errorf("collector exited: %v (see %s/collector.log)", collector.Err(), dir)
+	case <-agent.Done():
+		return fmt.Errorf("agent exited: %v (see %s/agent.log)", agent.Err(), dir)
 	}
 	fmt.Println("\nstopping agent and collector...")
 	return nil
@@ -153,44 +156,16 @@ func ensureToken(dir string) error {
 	return os.WriteFile(filepath.Join(dir, "tokens"), []byte("# name token\nlocal-agent "+tok+"\n"), 0o600)
 }
 
-type proc struct {
-	cmd  *exec.Cmd
-	done chan error
-}
-
-func start(binary, cfg, logPath string) (*proc, error) {
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(binary, "-config", cfg)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	// Own process group: Ctrl-C reaches devrun, which then stops the children in
-	// order (agent first, so its last batch can still be delivered).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start %s: %w", binary, err)
-	}
-	p := &proc{cmd: cmd, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait(); logf.Close() }()
-	return p, nil
-}
-
-func exited(p *proc) <-chan error { return p.done }
-
-func terminate(p *proc, name string) {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			fmt.Printf("%s stopped: %v\n", name, err)
-		} else {
-			fmt.Printf("%s stopped cleanly\n", name)
-		}
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
+// terminate stops p with SIGTERM, killing it after 15 s, and says how it went.
+func terminate(p *proc.Proc, name string) {
+	err, killed := p.Stop(syscall.SIGTERM, 15*time.Second)
+	switch {
+	case killed:
 		fmt.Printf("%s did not stop in 15s; killed\n", name)
+	case err != nil:
+		fmt.Printf("%s stopped: %v\n", name, err)
+	default:
+		fmt.Printf("%s stopped cleanly\n", name)
 	}
 }
 

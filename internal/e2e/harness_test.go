@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vigilmon/vigil/internal/proc"
 )
 
 var binDir string
@@ -55,67 +57,39 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-type proc struct {
+// daemon is a real binary started by a test.
+type daemon struct {
+	*proc.Proc
 	t    *testing.T
 	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-	err  error
 }
 
 // start runs bin with args; its output goes to a log file that is printed if the
-// test fails.
-func start(t *testing.T, bin string, args ...string) *proc {
+// test fails, and it is killed when the test ends.
+func start(t *testing.T, bin string, args ...string) *daemon {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), bin+".log")
-	f, err := os.Create(logPath)
+	p, err := proc.Start(filepath.Join(t.TempDir(), bin+".log"), filepath.Join(binDir, bin), args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(binDir, bin), args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	p := &proc{t: t, name: bin, cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() { p.err = cmd.Wait(); f.Close(); close(p.done) }()
 	t.Cleanup(func() {
-		p.signal(syscall.SIGKILL)
-		<-p.done
+		_, _ = p.Stop(syscall.SIGKILL, time.Minute)
 		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("---- %s log ----\n%s", bin, out)
+			t.Logf("---- %s log ----\n%s", bin, p.LogText())
 		}
 	})
-	return p
-}
-
-func (p *proc) signal(sig syscall.Signal) {
-	select {
-	case <-p.done:
-	default:
-		_ = p.cmd.Process.Signal(sig)
-	}
+	return &daemon{Proc: p, t: t, name: bin}
 }
 
 // stop sends sig and waits for the exit; it returns the process error (nil for
-// exit status 0).
-func (p *proc) stop(sig syscall.Signal) error {
-	p.t.Helper()
-	p.signal(sig)
-	select {
-	case <-p.done:
-		return p.err
-	case <-time.After(30 * time.Second):
-		p.t.Fatalf("%s did not exit within 30s of %v", p.name, sig)
-		return nil
+// exit status 0) and fails the test if the program needed killing.
+func (d *daemon) stop(sig syscall.Signal) error {
+	d.t.Helper()
+	err, killed := d.Stop(sig, 30*time.Second)
+	if killed {
+		d.t.Fatalf("%s did not exit within 30s of %v", d.name, sig)
 	}
-}
-
-func (p *proc) logText() string {
-	b, _ := os.ReadFile(p.log)
-	return string(b)
+	return err
 }
 
 // waitFor polls cond until it holds; the condition is the synchronisation, the

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -57,15 +58,15 @@ func TestShippingOverTLS(t *testing.T) {
 	writeFile(t, r.collectorCfg, string(cfg)+fmt.Sprintf("tls:\n  cert_file: %q\n  key_file: %q\n", cert, key))
 	r.api = strings.Replace(r.api, "http://", "https://", 1)
 	p := start(t, "vigil-collector", "-config", r.collectorCfg)
-	waitFor(t, "collector log shows TLS", 20*time.Second, func() bool { return strings.Contains(p.logText(), "tls=true") })
+	waitFor(t, "collector log shows TLS", 20*time.Second, func() bool { return strings.Contains(p.LogText(), "tls=true") })
 
 	// Without the CA the agent must refuse the certificate and keep spooling.
 	r.writeAgentConfig(200 * time.Millisecond)
 	untrusted := r.startAgent()
 	waitFor(t, "certificate refused", 20*time.Second, func() bool {
-		return strings.Contains(untrusted.logText(), "certificate signed by unknown authority")
+		return strings.Contains(untrusted.LogText(), "certificate signed by unknown authority")
 	})
-	if err := untrusted.stop(9); err == nil {
+	if err := untrusted.stop(syscall.SIGKILL); err == nil {
 		t.Fatal("agent exited cleanly on SIGKILL?")
 	}
 

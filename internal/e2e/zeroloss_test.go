@@ -69,13 +69,13 @@ log:
 `, interval, interval, interval/2, r.api, filepath.Join(r.dir, "agent.token"), r.spool, strings.TrimSuffix(strings.TrimPrefix(r.agentMetrics, "http://"), "/metrics")))
 }
 
-func (r *rig) startCollector() *proc {
+func (r *rig) startCollector() *daemon {
 	p := start(r.t, "vigil-collector", "-config", r.collectorCfg)
 	waitFor(r.t, "collector /healthz", 20*time.Second, func() bool { return httpStatus(r.api+"/healthz") == 200 })
 	return p
 }
 
-func (r *rig) startAgent() *proc {
+func (r *rig) startAgent() *daemon {
 	p := start(r.t, "vigil-agent", "-config", r.agentCfg)
 	waitFor(r.t, "agent /metrics", 20*time.Second, func() bool { return metric(r.agentMetrics, "vigil_agent_spool_next_seq") > 0 })
 	return p
@@ -105,8 +105,8 @@ func TestZeroLossAcrossOutageReloadAndKill(t *testing.T) {
 	// A reload during the outage keeps the spool and continues the sequence.
 	seqBefore := metric(r.agentMetrics, "vigil_agent_spool_next_seq")
 	r.writeAgentConfig(150 * time.Millisecond)
-	agent.signal(syscall.SIGHUP)
-	waitFor(t, "reload logged", 10*time.Second, func() bool { return strings.Contains(agent.logText(), "configuration reloaded") })
+	agent.Signal(syscall.SIGHUP)
+	waitFor(t, "reload logged", 10*time.Second, func() bool { return strings.Contains(agent.LogText(), "configuration reloaded") })
 	waitFor(t, "spooling after reload", 30*time.Second, func() bool {
 		return metric(r.agentMetrics, "vigil_agent_spool_next_seq") >= seqBefore+3
 	})
