@@ -217,9 +217,13 @@ func (f *filesystemInput) abandon(ms []mount, calls []*statCall, results <-chan 
 // usageValues computes used.pct like df: used/(used+available), i.e. of the
 // space ordinary users can have, because the blocks reserved for root are
 // neither. A disk df shows as 100% full is 1.0 here, not 0.95.
+//
+// inodes.used.pct is not in Metricbeat; Vigil adds it so that the inode
+// exhaustion rule needs no arithmetic. Filesystems without a fixed inode
+// table (btrfs, many FUSE) report zero files and get no value.
 func usageValues(u fsUsage) map[string]float64 {
 	used := sub(u.total, u.free)
-	return map[string]float64{
+	v := map[string]float64{
 		"system.filesystem.total":      float64(u.total),
 		"system.filesystem.free":       float64(u.free),
 		"system.filesystem.available":  float64(u.avail),
@@ -228,6 +232,10 @@ func usageValues(u fsUsage) map[string]float64 {
 		"system.filesystem.files":      float64(u.files),
 		"system.filesystem.free_files": float64(u.freeFiles),
 	}
+	if u.files > 0 {
+		v["system.filesystem.inodes.used.pct"] = ratio(float64(sub(u.files, u.freeFiles)), float64(u.files))
+	}
+	return v
 }
 
 // mounts returns the mounts to report. Reading mountinfo never touches the

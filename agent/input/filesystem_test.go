@@ -144,7 +144,7 @@ func TestFilesystemCollect(t *testing.T) {
 	wantValues := map[string]float64{
 		"system.filesystem.total": 100 << 30, "system.filesystem.free": 40 << 30, "system.filesystem.available": 35 << 30,
 		"system.filesystem.used.bytes": 60 << 30, "system.filesystem.used.pct": 60.0 / 95.0,
-		"system.filesystem.files": 1000, "system.filesystem.free_files": 600,
+		"system.filesystem.files": 1000, "system.filesystem.free_files": 600, "system.filesystem.inodes.used.pct": 0.4,
 	}
 	if !equalMaps(root.Values, wantValues) {
 		t.Errorf("root values = %v, want %v", root.Values, wantValues)
