@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -311,5 +312,27 @@ func TestDecodeBatchValidation(t *testing.T) {
 				t.Errorf("error %v is not a RejectError with a reason", err)
 			}
 		})
+	}
+}
+
+// The rule engine's feed sees each stored batch once: not the resend, and only
+// after the commit.
+func TestWriterCommittedFeedSkipsDuplicates(t *testing.T) {
+	st := newMemStore()
+	var seen []uint64
+	w := NewWriter(st, WriterOptions{QueueLen: 4, Metrics: NewMetrics(nil), Committed: func(b *model.Batch, _ time.Time) {
+		if st.samples == 0 {
+			t.Error("Committed called before the store had the batch")
+		}
+		seen = append(seen, b.Seq)
+	}})
+	for _, seq := range []uint64{1, 1, 2} {
+		if _, err := w.Submit(context.Background(), validBatch(seq)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Stop()
+	if len(seen) != 2 || seen[0] != 1 || seen[1] != 2 {
+		t.Errorf("Committed saw seqs %v, want [1 2]", seen)
 	}
 }

@@ -39,6 +39,8 @@ type Writer struct {
 	now      func() time.Time
 	log      *slog.Logger
 	m        *Metrics
+	// committed is WriterOptions.Committed.
+	committed func(b *model.Batch, received time.Time)
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -54,6 +56,10 @@ type WriterOptions struct {
 	Now      func() time.Time
 	Logger   *slog.Logger
 	Metrics  *Metrics
+	// Committed, when set, sees every newly stored batch after its commit
+	// (never a duplicate, never one that failed): the rule engine's feed. It
+	// runs on the writer goroutine and must be quick.
+	Committed func(b *model.Batch, received time.Time)
 }
 
 // NewWriter starts a Writer on st. Stop it with Stop.
@@ -74,7 +80,7 @@ func NewWriter(st store.Store, o WriterOptions) *Writer {
 		o.Metrics = NewMetrics(nil)
 	}
 	w := &Writer{st: st, queue: make(chan writeRequest, o.QueueLen), maxGroup: o.MaxGroup, now: o.Now,
-		log: o.Logger, m: o.Metrics, stop: make(chan struct{}), stopped: make(chan struct{})}
+		log: o.Logger, m: o.Metrics, committed: o.Committed, stop: make(chan struct{}), stopped: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -137,7 +143,8 @@ func (w *Writer) commit(group []writeRequest) {
 	// The store gets its own deadline rather than a request's: a commit that has
 	// started should finish even if the agent that sent one batch went away.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	results, err := w.st.WriteBatches(ctx, batches, w.now())
+	received := w.now()
+	results, err := w.st.WriteBatches(ctx, batches, received)
 	cancel()
 	w.m.storeLatency.Observe(time.Since(start).Seconds())
 	w.m.groupSize.Observe(float64(len(group)))
@@ -158,6 +165,9 @@ func (w *Writer) commit(group []writeRequest) {
 		} else {
 			w.m.batches.Inc()
 			w.m.samples.Add(float64(r.batch.Samples()))
+			if w.committed != nil {
+				w.committed(r.batch, received)
+			}
 		}
 		r.done <- writeResult{res: results[i]}
 	}
