@@ -26,6 +26,7 @@ test: build
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
 	VIGIL_BIN=$(CURDIR)/bin $(GO) test $(TESTFLAGS) ./...
+	bin/vigil-collector test-rules configs/rules/tests/*_test.yaml
 	$(MAKE) --no-print-directory fuzz
 
 ## fuzz: run each fuzz target for FUZZTIME beyond its seed corpus.

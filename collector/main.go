@@ -30,11 +30,21 @@ import (
 // version is set by the linker (make build).
 var version = "dev"
 
+// subcommands are the tools beside the daemon; the first argument selects one.
+var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
+	"test-rules": testRules,
+}
+
 func main() {
 	os.Exit(mainErr(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 func mainErr(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if cmd, ok := subcommands[args[0]]; ok {
+			return cmd(args[1:], stdout, stderr)
+		}
+	}
 	flags, code, done := cli.Parse("vigil-collector", "/etc/vigil/collector.yaml", version, args, stdout, stderr)
 	if done {
 		return code
