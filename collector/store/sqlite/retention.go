@@ -32,11 +32,12 @@ WHERE block <= ?1 AND ts < ?2 ORDER BY block, series_id, ts LIMIT 1 OFFSET ?3`
 	(SELECT agent_id, seq FROM batches WHERE received < ? LIMIT ?)`
 )
 
-// DeleteBefore removes samples with a timestamp before cutoff and the records
-// of batches received before it, and returns how many samples went. Series and
-// hosts stay: they are small, and keeping them keeps ids stable for the write
-// path's cache. On error, the chunks already committed stay deleted and are
-// counted.
+// DeleteBefore removes samples with a timestamp before cutoff, the records
+// of batches received before it and the alert history entries (alert_events)
+// older than it, and returns how many samples went. Series and hosts stay:
+// they are small, and keeping them keeps ids stable for the write path's
+// cache. Alert state stays too: its owners delete their own keys. On error,
+// the chunks already committed stay deleted and are counted.
 func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {
 	if err := s.readable(); err != nil {
 		return 0, fmt.Errorf("delete before %s: %w", cutoff.Format(time.RFC3339), err)
@@ -62,7 +63,18 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 			break
 		}
 	}
-	s.log.Debug("retention", "cutoff", cutoff, "samples_deleted", total)
+	var events int64
+	for {
+		n, err := s.deleteEvents(ctx, c)
+		events += n
+		if err != nil {
+			return total, fmt.Errorf("delete alert history before %s: %w", cutoff.Format(time.RFC3339), err)
+		}
+		if n < s.retentionRows {
+			break
+		}
+	}
+	s.log.Debug("retention", "cutoff", cutoff, "samples_deleted", total, "alert_events_deleted", events)
 	return total, nil
 }
 

@@ -76,6 +76,36 @@ CREATE TABLE samples (
 	PRIMARY KEY (block, series_id, ts)
 ) WITHOUT ROWID;
 `,
+	// 1 -> 2: alerting state and history (alert.StateStore, alertstate.go).
+	`
+-- Keyed blobs per owner (rule instances, notification log, silences,
+-- acknowledgements). Never aged out: each owner deletes its own keys.
+-- updated is informational, for someone looking at the file.
+CREATE TABLE alert_state (
+	bucket  TEXT NOT NULL,
+	key     TEXT NOT NULL,
+	value   BLOB NOT NULL,
+	updated INTEGER NOT NULL,
+	PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+
+-- The alert history, append only; data is the alert.Event JSON without seq.
+-- AUTOINCREMENT so that a seq is never handed out twice, even after
+-- retention deleted the newest rows. host is '' for events not about one
+-- host. Each index ends in ts (and implicitly seq, the rowid), so every
+-- query shape reads newest first straight from an index, without sorting.
+CREATE TABLE alert_events (
+	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+	ts       INTEGER NOT NULL,
+	kind     TEXT NOT NULL,
+	alert_id TEXT NOT NULL,
+	host     TEXT NOT NULL,
+	data     BLOB NOT NULL
+);
+CREATE INDEX alert_events_alert ON alert_events (alert_id, ts);
+CREATE INDEX alert_events_host ON alert_events (host, ts);
+CREATE INDEX alert_events_ts ON alert_events (ts);
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own transaction.
