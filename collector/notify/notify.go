@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/vigilmon/vigil/collector/alert"
+	"github.com/vigilmon/vigil/internal/config"
 )
 
 // Notifier sends one notification about a group of alerts. retry reports whether
@@ -74,4 +75,28 @@ func CheckResponse(resp *http.Response) (retry bool, err error) {
 	default:
 		return false, err
 	}
+}
+
+// AlertIDs lists the distinct alert IDs of a notification, space-separated,
+// in order (the X-Vigil-Alert-ID header).
+func AlertIDs(alerts []alert.Alert) string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, a := range alerts {
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			ids = append(ids, a.ID)
+		}
+	}
+	return strings.Join(ids, " ")
+}
+
+// ConfigError joins what an integration's Validate reported into the error its
+// constructor returns ("invalid pagerduty config: routing_key: required").
+func ConfigError(integration string, errs []config.FieldError) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Path + ": " + e.Msg
+	}
+	return fmt.Errorf("invalid %s config: %s", integration, strings.Join(msgs, "; "))
 }
