@@ -3,7 +3,12 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"time"
+
+	"github.com/vigilmon/vigil/collector/dispatch"
+	vlog "github.com/vigilmon/vigil/collector/notify/log"
+	"github.com/vigilmon/vigil/collector/rules"
 
 	"github.com/vigilmon/vigil/internal/config"
 	"github.com/vigilmon/vigil/internal/logging"
@@ -19,6 +24,14 @@ type Config struct {
 	Store      StoreConfig    `yaml:"store"`
 	Log        logging.Config `yaml:"log"`
 	Shutdown   time.Duration  `yaml:"shutdown_timeout"`
+	// ExternalURL is how people reach this collector (links in notifications).
+	ExternalURL string `yaml:"external_url"`
+	// APITokensFile holds the tokens that may change state through the API
+	// (silences, acknowledgements). Without it only loopback clients may.
+	APITokensFile string           `yaml:"api_tokens_file"`
+	Alerting      rules.Config     `yaml:"alerting"`
+	Route         dispatch.Route   `yaml:"route"`
+	Receivers     []ReceiverConfig `yaml:"receivers"`
 }
 
 // TLSConfig enables HTTPS on the listener when both files are set.
@@ -60,8 +73,11 @@ func defaultConfig() Config {
 			SQLite:    SQLiteConfig{Path: "/var/lib/vigil/collector.db", Synchronous: "full"},
 			Retention: 7 * 24 * time.Hour, RetentionInterval: time.Hour,
 		},
-		Log:      logging.Default(),
-		Shutdown: 10 * time.Second,
+		Log:       logging.Default(),
+		Shutdown:  10 * time.Second,
+		Alerting:  rules.DefaultConfig(),
+		Route:     dispatch.Route{Receiver: "log"},
+		Receivers: []ReceiverConfig{{Name: "log", Log: []vlog.Config{{}}}},
 	}
 }
 
@@ -102,6 +118,24 @@ func (c *Config) Validate() []config.FieldError {
 		add("store.retention_interval", "must be at least 1m, got %s", c.Store.RetentionInterval)
 	}
 	errs = append(errs, c.Log.Validate("log")...)
+	if c.ExternalURL != "" {
+		if u, err := url.Parse(c.ExternalURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("external_url", "want an http(s) URL, got %q", c.ExternalURL)
+		}
+	}
+	errs = append(errs, config.Prefix("alerting", c.Alerting.Validate())...)
+	var names []string
+	seen := map[string]bool{}
+	for i := range c.Receivers {
+		r := &c.Receivers[i]
+		errs = append(errs, config.Prefix(fmt.Sprintf("receivers[%d]", i), r.Validate())...)
+		if seen[r.Name] {
+			add(fmt.Sprintf("receivers[%d].name", i), "duplicate receiver %q", r.Name)
+		}
+		seen[r.Name] = true
+		names = append(names, r.Name)
+	}
+	errs = append(errs, config.Prefix("route", c.Route.Validate(names))...)
 	return errs
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -11,7 +12,7 @@ func TestExampleConfigIsValidAndMatchesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("configs/collector.yaml: %v", err)
 	}
-	if cfg != defaultConfig() {
+	if !reflect.DeepEqual(cfg, defaultConfig()) {
 		t.Errorf("example differs from the defaults it documents:\n example %+v\n default %+v", cfg, defaultConfig())
 	}
 }

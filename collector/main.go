@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/vigilmon/vigil/collector/ingest"
+	"github.com/vigilmon/vigil/collector/rules"
 	"github.com/vigilmon/vigil/collector/store"
 	"github.com/vigilmon/vigil/collector/store/sqlite"
 	"github.com/vigilmon/vigil/collector/web"
@@ -50,24 +51,39 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	cfg, err := loadConfig(flags.Config)
+	var set *rules.Set
+	if err == nil {
+		set, err = loadRules(cfg, flags.Config)
+	}
 	if err == nil && flags.CheckOnly {
 		_, err = ingest.LoadTokens(cfg.TokensFile)
+		if err == nil && cfg.APITokensFile != "" {
+			_, err = ingest.LoadTokens(cfg.APITokensFile)
+		}
 	}
 	if code, done := cli.ConfigResult(flags, err, stdout, stderr); done {
 		return code
 	}
 	logger := logging.New(stderr, cfg.Log)
-	if err := serve(cfg, logger); err != nil {
+	if err := serve(cfg, set, logger); err != nil {
 		logger.Error("collector stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(cfg Config, logger *slog.Logger) error {
+func serve(cfg Config, set *rules.Set, logger *slog.Logger) error {
 	tokens, err := ingest.LoadTokens(cfg.TokensFile)
 	if err != nil {
 		return err
+	}
+	var checkAPIToken func(string) (string, bool)
+	if cfg.APITokensFile != "" {
+		apiTokens, err := ingest.LoadTokens(cfg.APITokensFile)
+		if err != nil {
+			return err
+		}
+		checkAPIToken = apiTokens.Check
 	}
 	if err := os.MkdirAll(filepath.Dir(cfg.Store.SQLite.Path), 0o750); err != nil {
 		return fmt.Errorf("create store directory: %w", err)
@@ -82,9 +98,14 @@ func serve(cfg Config, logger *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	al, err := newAlerting(ctx, cfg, set, st, reg, logger)
+	if err != nil {
+		return err
+	}
+	defer al.stop()
 	im := ingest.NewMetrics(reg)
 	writer := ingest.NewWriter(st, ingest.WriterOptions{QueueLen: cfg.Ingest.QueueLen, MaxGroup: cfg.Ingest.MaxGroup,
-		Logger: logger.With("component", "writer"), Metrics: im})
+		Logger: logger.With("component", "writer"), Metrics: im, Committed: al.engine.Observe})
 	defer writer.Stop()
 	handler := ingest.NewHandler(ingest.HandlerOptions{
 		Tokens: tokens, Writer: writer,
@@ -92,7 +113,8 @@ func serve(cfg Config, logger *slog.Logger) error {
 		RetryAfter: int(cfg.Ingest.RetryAfter / time.Second), Logger: logger.With("component", "ingest"), Metrics: im,
 	})
 	srv := &http.Server{
-		Handler:           web.New(web.Options{Store: st, Ingest: handler, Gatherer: reg, Version: version, Logger: logger.With("component", "web")}),
+		Handler: web.New(web.Options{Store: st, Ingest: handler, Gatherer: reg, Version: version, Logger: logger.With("component", "web"),
+			Alerting: &web.Alerting{Alerts: al.engine.Alerts, History: st, Silences: al.silences, CheckToken: checkAPIToken}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -126,6 +148,11 @@ func serve(cfg Config, logger *slog.Logger) error {
 		retention(retCtx, st, cfg.Store.Retention, cfg.Store.RetentionInterval, logger.With("component", "retention"))
 		return nil
 	}, func(error) { retCancel() })
+	alertCtx, alertCancel := context.WithCancel(context.Background())
+	g.Add(func() error {
+		al.run(alertCtx)
+		return nil
+	}, func(error) { alertCancel() })
 	g.Add(run.SignalHandler(context.Background(), os.Interrupt, syscall.SIGTERM))
 	err = g.Run()
 	if errors.Is(err, run.ErrSignal) {

@@ -28,6 +28,9 @@ type Options struct {
 	Version  string
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Alerting serves the alert, history, silence and ack endpoints; nil
+	// leaves them out.
+	Alerting *Alerting
 }
 
 type server struct {
@@ -51,6 +54,9 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", s.status)
+	if o.Alerting != nil {
+		s.routeAlerting(mux)
+	}
 	return mux
 }
 

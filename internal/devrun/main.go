@@ -29,14 +29,15 @@ const (
 func main() {
 	bin := flag.String("bin", "bin", "directory holding vigil-agent and vigil-collector")
 	dir := flag.String("dir", ".run", "state directory (configs, database, spool, logs)")
+	rules := flag.String("rules", "configs/rules/*.yaml", "alert rule files (glob)")
 	flag.Parse()
-	if err := run(*bin, *dir); err != nil {
+	if err := run(*bin, *dir, *rules); err != nil {
 		fmt.Fprintln(os.Stderr, "make run:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, dir string) error {
+func run(bin, dir, rules string) error {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -50,7 +51,11 @@ func run(bin, dir string) error {
 	collectorCfg := filepath.Join(dir, "collector.yaml")
 	agentCfg := filepath.Join(dir, "agent.yaml")
 	db := filepath.Join(dir, "collector", "vigil.db")
-	if err := os.WriteFile(collectorCfg, fmt.Appendf(nil, collectorYAML, collectorAddr, filepath.Join(dir, "tokens"), db), 0o600); err != nil {
+	rules, err = filepath.Abs(rules)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(collectorCfg, fmt.Appendf(nil, collectorYAML, collectorAddr, filepath.Join(dir, "tokens"), db, rules, "http://"+collectorAddr), 0o600); err != nil {
 		return err
 	}
 	if err := os.WriteFile(agentCfg, fmt.Appendf(nil, agentYAML, collectorAddr, filepath.Join(dir, "agent.token"), filepath.Join(dir, "spool"), agentMetrics), 0o600); err != nil {
@@ -85,14 +90,16 @@ Vigil is running (state in %s).
   Hosts (JSON)    %s/api/v1/hosts
   This host       %s/api/v1/hosts/%s
   Collector /metrics %s/metrics     Agent /metrics http://%s/metrics
+  Alerts          %s/api/v1/alerts   history: %s/api/v1/alerts/history
+  Silences        %s/api/v1/silences
   Database        %s
-  Logs            %s/collector.log  %s/agent.log
+  Logs            %s/collector.log  %s/agent.log  (notifications go to the collector log)
 
 Try:
   curl -s %s/api/v1/hosts/%s
   curl -s '%s/api/v1/metrics?host=%s&field=system.cpu.total.norm.pct&from=-15m'
 
-Waiting for the first batch... `, dir, api, api, api, host, api, agentMetrics, db, dir, dir, api, host, api, host)
+Waiting for the first batch... `, dir, api, api, api, host, api, agentMetrics, api, api, api, db, dir, dir, api, host, api, host)
 	if err := waitHost(ctx, api, host, 60*time.Second); err != nil {
 		fmt.Println("not yet:", err)
 	} else {
@@ -117,6 +124,12 @@ tokens_file: %q
 store:
   sqlite:
     path: %q
+alerting:
+  rule_files: [%q]
+external_url: %q
+route:
+  receiver: log
+  group_wait: 5s
 log:
   level: info
 `
