@@ -33,6 +33,9 @@ test: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBatch$$' -fuzztime $(FUZZTIME) ./collector/ingest
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./collector/rules
+	$(GO) test -run '^$$' -fuzz '^FuzzParseValues$$' -fuzztime $(FUZZTIME) ./collector/rules
+	$(GO) test -run '^$$' -fuzz '^FuzzParseMatcher$$' -fuzztime $(FUZZTIME) ./collector/alert
 
 ## bench: Go micro-benchmarks, then the side-by-side table (agent vs prometheus-node-exporter, collector ingest).
 bench: build

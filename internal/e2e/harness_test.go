@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 }
 
 // freePort returns a loopback address nobody listens on right now.
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,13 +60,13 @@ func freePort(t *testing.T) string {
 // daemon is a real binary started by a test.
 type daemon struct {
 	*proc.Proc
-	t    *testing.T
+	t    testing.TB
 	name string
 }
 
 // start runs bin with args; its output goes to a log file that is printed if the
 // test fails, and it is killed when the test ends.
-func start(t *testing.T, bin string, args ...string) *daemon {
+func start(t testing.TB, bin string, args ...string) *daemon {
 	t.Helper()
 	p, err := proc.Start(filepath.Join(t.TempDir(), bin+".log"), filepath.Join(binDir, bin), args...)
 	if err != nil {
@@ -146,7 +146,7 @@ func httpStatus(url string) int {
 	return resp.StatusCode
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
