@@ -32,8 +32,14 @@ import (
 var version = "dev"
 
 // subcommands are the tools beside the daemon; the first argument selects one.
-var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"test-rules": testRules,
+func subcommands() map[string]func(args []string, stdout, stderr io.Writer) int {
+	return map[string]func(args []string, stdout, stderr io.Writer) int{
+		"test-rules":  testRules,
+		"notify-test": notifyTest,
+		"silence":     silenceCmd,
+		"ack":         ackCmd,
+		"unack":       unackCmd,
+	}
 }
 
 func main() {
@@ -42,7 +48,7 @@ func main() {
 
 func mainErr(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
-		if cmd, ok := subcommands[args[0]]; ok {
+		if cmd, ok := subcommands()[args[0]]; ok {
 			return cmd(args[1:], stdout, stderr)
 		}
 	}
