@@ -46,7 +46,6 @@ type Engine struct {
 	instances map[string]*instance
 	hostDown  map[string]*instance // by host name
 	round     uint64
-	evaluated map[*instance]uint64 // round in which an instance was last looked at
 	started   time.Time
 	lastGC    time.Time
 	unsaved   pendingWrite
@@ -84,7 +83,6 @@ func New(o Options) (*Engine, error) {
 		byField: map[string][]*rule{}, byName: map[string]*rule{}, keep: map[string]time.Duration{},
 		hdAnn: map[string]*template.Template{}, hosts: map[string]*host{}, series: map[string]map[string]*series{},
 		bindings: map[*rule][]*binding{}, instances: map[string]*instance{}, hostDown: map[string]*instance{},
-		evaluated: map[*instance]uint64{},
 	}
 	for k, text := range o.Config.HostDown.Annotations {
 		t, err := parseTemplate(k, text)

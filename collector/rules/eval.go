@@ -47,7 +47,7 @@ func (e *Engine) evalHosts(now time.Time, events *[]alert.Event) {
 			in = &instance{ID: labels.Fingerprint(), Rule: HostDownRule, Labels: labels, State: alert.Inactive}
 			e.hostDown[h.name], e.instances[in.ID] = in, in
 		}
-		e.evaluated[in] = e.round
+		in.round = e.round
 		changes := in.step(stepInput{now: now, level: level, value: silent.Seconds(), tries: 0}, flapConfig{})
 		if len(changes) > 0 {
 			e.annotate(in, e.hdAnn, "", 0, events, now)
@@ -61,7 +61,7 @@ func (e *Engine) evalHosts(now time.Time, events *[]alert.Event) {
 func (e *Engine) evalBinding(b *binding, now time.Time, events *[]alert.Event) {
 	r, in, h := b.rule, b.inst, b.s.host
 	if in != nil {
-		e.evaluated[in] = e.round
+		in.round = e.round
 	}
 	if h.down {
 		e.suppress(in, now, events)
@@ -100,7 +100,7 @@ func (e *Engine) evalBinding(b *binding, now time.Time, events *[]alert.Event) {
 		}
 		in = &instance{ID: b.id, Rule: r.Alert, Labels: b.labels, State: alert.Inactive}
 		b.inst, e.instances[in.ID] = in, in
-		e.evaluated[in] = e.round
+		in.round = e.round
 	}
 	if fresh {
 		in.updates = b.s.updates
@@ -128,7 +128,7 @@ func (e *Engine) suppress(in *instance, now time.Time, events *[]alert.Event) {
 // whose series has not reported since the restart, and ones whose rule is gone.
 func (e *Engine) evalUnbound(now time.Time, events *[]alert.Event) {
 	for _, in := range e.instances {
-		if e.evaluated[in] == e.round {
+		if in.round == e.round {
 			continue
 		}
 		r := e.byName[in.Rule]
@@ -183,7 +183,6 @@ func (e *Engine) collect(now time.Time) []alert.Alert {
 
 func (e *Engine) forget(id string, in *instance) {
 	delete(e.instances, id)
-	delete(e.evaluated, in)
 	if in.Rule == HostDownRule {
 		delete(e.hostDown, in.Labels[alert.LabelHost])
 	} else if r := e.byName[in.Rule]; r != nil {

@@ -36,6 +36,12 @@ type instance struct {
 	dirty   bool
 	reason  string // for the history entry of the next change
 	updates uint64 // series.updates at the last evaluation
+	round   uint64 // Engine.round in which the instance was last looked at
+	// reported caches the label set with severity, rebuilt only when the
+	// reported severity changes: report runs for every firing alert on every
+	// evaluation.
+	reported    alert.Labels
+	reportedSev alert.Severity
 }
 
 // stepInput is one evaluation's verdict on an instance.
@@ -162,14 +168,24 @@ func (in *instance) report() alert.Alert {
 		a.State, a.Severity, a.ResolvedAt = alert.Firing, in.FlapSeverity, time.Time{}
 	}
 	if a.State == alert.Firing || a.State == alert.Pending {
+		a.Labels = in.labelsWithSeverity(a.Severity)
+	}
+	return a
+}
+
+// labelsWithSeverity returns the instance labels plus severity. The map is
+// shared with earlier reports and must not be modified (no stage does: alerts
+// are values whose label sets are read only).
+func (in *instance) labelsWithSeverity(sev alert.Severity) alert.Labels {
+	if in.reported == nil || in.reportedSev != sev {
 		labels := make(alert.Labels, len(in.Labels)+1)
 		for k, v := range in.Labels {
 			labels[k] = v
 		}
-		labels[alert.LabelSeverity] = a.Severity.String()
-		a.Labels = labels
+		labels[alert.LabelSeverity] = sev.String()
+		in.reported, in.reportedSev = labels, sev
 	}
-	return a
+	return in.reported
 }
 
 // flapConfig is flapping detection: percent state change thresholds over the
