@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -79,3 +80,18 @@ const (
 	BucketSilences  = "silences"
 	BucketAcks      = "acks"
 )
+
+// ConflictError is returned by SaveState of a store shared by several
+// collectors when another collector changed some of the keys since this one
+// last read them (compare-and-set lost). The other writes of the call are
+// done. Current holds the winning value of each conflicting key (nil: it was
+// deleted), for the caller to adopt; the store drops the events of the call
+// that belong to those keys (same AlertID), since the winner wrote its own.
+type ConflictError struct {
+	Bucket  string
+	Current map[string][]byte
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("save %s state: %d keys changed by another collector", e.Bucket, len(e.Current))
+}

@@ -57,6 +57,13 @@ type Options struct {
 	// RetryTimeout bounds the attempts of one notification, including the
 	// time the notifier itself takes; default 10m.
 	RetryTimeout time.Duration
+	// Owner names this collector in notification claims. Collectors sharing
+	// a store need distinct names.
+	Owner string
+	// ClaimLease is how long a claim holds off other collectors; the claimer
+	// renews it before each retry. A collector that dies mid-send loses its
+	// claim after this and another one sends. Default 1m.
+	ClaimLease time.Duration
 }
 
 // Dispatcher routes, groups and notifies alerts. Process and Tick are driven by
@@ -121,6 +128,9 @@ func New(opts Options) (*Dispatcher, error) {
 	}
 	if opts.RetryTimeout <= 0 {
 		opts.RetryTimeout = 10 * time.Minute
+	}
+	if opts.ClaimLease <= 0 {
+		opts.ClaimLease = time.Minute
 	}
 	nflog, err := loadLog(context.Background(), opts.Store, opts.Logger)
 	if err != nil {

@@ -168,6 +168,9 @@ func (d *Dispatcher) holdReason(a *alert.Alert, now time.Time) string {
 // verdict compares m with the integration's log entry e (ok: it exists).
 func (d *Dispatcher) verdict(m *member, e logEntry, ok bool, repeatInterval time.Duration, now time.Time) verdict {
 	a := &m.alert
+	if ok && e.claimedElsewhere(d.opts.Owner, now) {
+		return vHeld // another collector is sending this very notification
+	}
 	if a.State == alert.Resolved {
 		switch {
 		case !ok || !e.announced(a):

@@ -8,6 +8,7 @@ type Metrics struct {
 	notifications *prometheus.CounterVec
 	retries       *prometheus.CounterVec
 	suppressed    *prometheus.CounterVec
+	claims        *prometheus.CounterVec
 	groups        prometheus.Gauge
 }
 
@@ -30,14 +31,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_collector_notifications_suppressed_total",
 			Help: "Alerts held back from notifications: by a silence, by an acknowledgement (a repeat not sent), or by the engine (host_down)."},
 			[]string{"reason"}),
+		claims: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_collector_notification_claims_total",
+			Help: "Claims on notifications before sending: won (this collector sends), lost (another collector does), unavailable (state store unreachable; sent anyway)."},
+			[]string{"result"}),
 		groups: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vigil_collector_dispatch_groups",
 			Help: "Alert groups dispatch currently tracks."}),
 	}
 	for _, r := range []string{reasonSilence, reasonAck, "host_down"} {
 		m.suppressed.WithLabelValues(r)
 	}
+	for _, r := range []string{claimWon, claimLost, claimUnavailable} {
+		m.claims.WithLabelValues(r)
+	}
 	if reg != nil {
-		reg.MustRegister(m.notifications, m.retries, m.suppressed, m.groups)
+		reg.MustRegister(m.notifications, m.retries, m.suppressed, m.claims, m.groups)
 	}
 	return m
 }

@@ -13,8 +13,9 @@ import (
 
 // logEntry is what one integration of one receiver was last told about one
 // alert: the notification log (Alertmanager's nflog), one entry per
-// (receiver, integration, alert). Only firing alerts have entries: announcing a
-// resolve deletes the entry, since the next episode has a new FiredAt anyway.
+// (receiver, integration, alert). Announcing a resolve leaves an entry in
+// state resolved, so that other collectors sharing the store see it was sent;
+// the next episode has a new FiredAt anyway.
 //
 // Entries of alerts the engine no longer reports (a rule was removed before its
 // alert resolved) are deleted once they are older than logRetention.
@@ -24,6 +25,9 @@ type logEntry struct {
 	Severity alert.Severity `json:"severity"`
 	Flapping bool           `json:"flapping,omitempty"`
 	SentAt   time.Time      `json:"sent_at"`
+	// Claim is a send in progress (see claim.go); the fields above still
+	// describe the last one delivered.
+	Claim *claim `json:"claim,omitempty"`
 }
 
 // logRetention is how long an entry outlives its alert. Generous, so that an

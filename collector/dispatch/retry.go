@@ -43,6 +43,12 @@ func (d *Dispatcher) deliver(j *job) {
 	at := func() time.Time { return j.start.Add(time.Since(began)) }
 
 	for attempt := 1; ; attempt++ {
+		// Claim (or, before a retry, renew the claim on) what this job
+		// announces; what another collector claimed first is its to send.
+		if !d.claim(j, at(), log) {
+			d.release(j)
+			return
+		}
 		retry, err := callNotifier(ctx, j.in.Notifier, j.alerts)
 		if err == nil {
 			d.succeeded(j, attempt, at(), log)
@@ -92,16 +98,10 @@ func callNotifier(ctx context.Context, n notify.Notifier, alerts []alert.Alert) 
 // succeeded logs the delivery, in the store and in memory.
 func (d *Dispatcher) succeeded(j *job, attempt int, now time.Time, log *slog.Logger) {
 	put := map[string][]byte{}
-	var del []string
 	entries := map[string]*logEntry{}
 	for i := range j.alerts {
 		a := &j.alerts[i]
 		key := logKey(j.group.Receiver, j.in.Name, a.ID)
-		if a.State != alert.Firing {
-			del = append(del, key)
-			entries[key] = nil
-			continue
-		}
 		e := entryFor(a, now)
 		b, err := encodeEntry(e)
 		if err != nil {
@@ -113,7 +113,7 @@ func (d *Dispatcher) succeeded(j *job, attempt int, now time.Time, log *slog.Log
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), storeTimeout)
 	defer cancel()
-	if err := d.opts.Store.SaveState(sctx, alert.BucketNotifyLog, put, del,
+	if err := d.opts.Store.SaveState(sctx, alert.BucketNotifyLog, put, nil,
 		d.events(j, attempt, now, alert.ResultOK, nil)); err != nil {
 		// Delivered but not logged: a restart may send it once more. Memory
 		// is still updated, so this process does not.
@@ -125,11 +125,7 @@ func (d *Dispatcher) succeeded(j *job, attempt int, now time.Time, log *slog.Log
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for key, e := range entries {
-		if e == nil {
-			delete(d.nflog, key)
-		} else {
-			d.nflog[key] = *e
-		}
+		d.nflog[key] = *e
 	}
 	j.st.inflight = false
 }

@@ -253,8 +253,8 @@ func (r *recordingStore) SaveState(ctx context.Context, bucket string, put map[s
 	return r.MemStore.SaveState(ctx, bucket, put, del, events)
 }
 
-// The notification log and the ok events of a delivery are one SaveState, and
-// a failed save does not make this process send again.
+// The notification log and the ok events of a delivery are one SaveState
+// (after the claim), and a failed save does not make this process send again.
 func TestDeliveryIsSavedAtomically(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, defaultRouteYAML)
@@ -264,7 +264,8 @@ func TestDeliveryIsSavedAtomically(t *testing.T) {
 		h.start()
 		h.round(0, fire("a1"), fire("a2"))
 		h.round(10*sec, fire("a1"), fire("a2"))
-		want := []save{{puts: 2, results: s("ok", "ok")}}
+		// The claim, then the delivery with its history.
+		want := []save{{puts: 2}, {puts: 2, results: s("ok", "ok")}}
 		rs.mu.Lock()
 		saves := slices.Clone(rs.saves)
 		rs.mu.Unlock()

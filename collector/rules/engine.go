@@ -222,7 +222,11 @@ func (e *Engine) Eval(ctx context.Context, now time.Time) []alert.Alert {
 	out := e.collect(now)
 	write := e.takeWrites(events)
 	e.mu.Unlock()
-	e.persist(ctx, write)
+	if e.persist(ctx, write) {
+		e.mu.Lock()
+		out = e.collect(now)
+		e.mu.Unlock()
+	}
 	return out
 }
 

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"sort"
 	"text/template"
@@ -268,9 +269,10 @@ func (e *Engine) takeWrites(events []alert.Event) pendingWrite {
 
 // persist writes outside the engine lock so ingest is never blocked on disk.
 // On failure the write is kept and retried with the next round.
-func (e *Engine) persist(ctx context.Context, w pendingWrite) {
+// It reports whether another collector's state was adopted.
+func (e *Engine) persist(ctx context.Context, w pendingWrite) bool {
 	if e.store == nil || (len(w.puts) == 0 && len(w.dels) == 0 && len(w.events) == 0) {
-		return
+		return false
 	}
 	e.saveMu.Lock()
 	defer e.saveMu.Unlock()
@@ -278,11 +280,68 @@ func (e *Engine) persist(ctx context.Context, w pendingWrite) {
 	for id := range w.dels {
 		dels = append(dels, id)
 	}
-	if err := e.store.SaveState(ctx, alert.BucketRules, w.puts, dels, w.events); err != nil {
+	err := e.store.SaveState(ctx, alert.BucketRules, w.puts, dels, w.events)
+	var lost *alert.ConflictError
+	switch {
+	case errors.As(err, &lost):
+		e.logger.Debug("another collector changed alert state first; adopting its version", "alerts", len(lost.Current))
+		e.mu.Lock()
+		e.adopt(lost.Current)
+		e.mu.Unlock()
+		return true
+	case err != nil:
 		e.logger.Error("persist alert state; will retry", "err", err, "changes", len(w.puts)+len(dels))
 		e.mu.Lock()
 		e.requeue(w)
 		e.mu.Unlock()
+	}
+	return false
+}
+
+// adopt takes the versions another collector wrote first (a shared store's
+// compare-and-set lost): the winner's transition stands, with its FiredAt,
+// so both collectors describe the same episode and only the winner
+// announced it. A key the winner deleted is written again from here on the
+// next round, since this engine still holds it. Called with e.mu held.
+func (e *Engine) adopt(current map[string][]byte) {
+	for id, b := range current {
+		in := e.instances[id]
+		if b == nil {
+			if in != nil {
+				in.dirty = true
+			}
+			continue
+		}
+		won := &instance{}
+		if err := json.Unmarshal(b, won); err != nil || won.ID != id {
+			e.logger.Warn("unreadable alert state from another collector", "id", id, "err", err)
+			continue
+		}
+		if in == nil {
+			e.instances[id] = won
+			e.link(won)
+			continue
+		}
+		flaps, updates, round := in.flaps, in.updates, in.round
+		*in = *won
+		in.flaps, in.updates, in.round = flaps, updates, round
+	}
+}
+
+// link attaches an instance that came from outside (another collector) to
+// its binding or host, as Restore's instances are attached when their
+// series appear.
+func (e *Engine) link(in *instance) {
+	if in.Rule == HostDownRule {
+		e.hostDown[in.Labels[alert.LabelHost]] = in
+		return
+	}
+	if r := e.byName[in.Rule]; r != nil {
+		for _, b := range e.bindings[r] {
+			if b.id == in.ID {
+				b.inst = in
+			}
+		}
 	}
 }
 
