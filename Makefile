@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./collector/rules
 	$(GO) test -run '^$$' -fuzz '^FuzzParseValues$$' -fuzztime $(FUZZTIME) ./collector/rules
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMatcher$$' -fuzztime $(FUZZTIME) ./collector/alert
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME) ./collector/outbox
 
 ## bench: Go micro-benchmarks, then the side-by-side table (agent vs prometheus-node-exporter, collector ingest).
 bench: build
