@@ -31,9 +31,12 @@ type claim struct {
 	Severity alert.Severity `json:"severity"`
 }
 
-// claimedElsewhere reports whether another collector holds a live claim.
-func (e logEntry) claimedElsewhere(owner string, now time.Time) bool {
-	return e.Claim != nil && e.Claim.Owner != owner && now.Before(e.Claim.Until)
+// claimedElsewhere reports whether another collector holds a live claim on
+// announcing what a says now. A claim on an earlier transition (a cached
+// entry can be that old) holds nothing: the claim write then finds out.
+func (e logEntry) claimedElsewhere(owner string, a *alert.Alert, now time.Time) bool {
+	c := e.Claim
+	return c != nil && c.Owner != owner && now.Before(c.Until) && c.State == a.State && c.FiredAt.Equal(a.FiredAt)
 }
 
 // claim writes claims for the job's alerts and drops from the job those
@@ -89,7 +92,7 @@ func (d *Dispatcher) adopt(current map[string][]byte) {
 	defer d.mu.Unlock()
 	for key, b := range current {
 		if b == nil {
-			delete(d.nflog, key)
+			d.deleteEntry(key)
 			continue
 		}
 		var e logEntry
@@ -97,7 +100,57 @@ func (d *Dispatcher) adopt(current map[string][]byte) {
 			d.log.Warn("unreadable notification log entry from another collector", "key", key, "err", err)
 			continue
 		}
-		d.nflog[key] = e
+		d.setEntry(key, e)
+	}
+}
+
+// setEntry and deleteEntry change the cached log; called with d.mu held.
+func (d *Dispatcher) setEntry(key string, e logEntry) {
+	d.gen++
+	d.nflog[key], d.touched[key] = e, d.gen
+}
+
+func (d *Dispatcher) deleteEntry(key string) {
+	d.gen++
+	delete(d.nflog, key)
+	d.touched[key] = d.gen
+}
+
+// refresh rereads the log from a shared store every opts.Refresh. Keys
+// changed here while the read ran keep their newer local value.
+func (d *Dispatcher) refresh(ctx context.Context, now time.Time) {
+	d.mu.Lock()
+	due := d.opts.Refresh > 0 && now.Sub(d.lastRefresh) >= d.opts.Refresh
+	if due {
+		d.lastRefresh = now
+	}
+	since := d.gen
+	d.mu.Unlock()
+	if !due {
+		return
+	}
+	fresh, err := loadLog(ctx, d.opts.Store, d.log)
+	if err != nil {
+		d.log.Warn("refresh notification log from the shared store", "err", err)
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for key, e := range fresh {
+		if d.touched[key] <= since {
+			d.nflog[key] = e
+		}
+	}
+	for key := range d.nflog {
+		if _, ok := fresh[key]; !ok && d.touched[key] <= since {
+			delete(d.nflog, key)
+		}
+	}
+	// Entries touched before this read are now as fresh as it: forget them.
+	for key, g := range d.touched {
+		if g <= since {
+			delete(d.touched, key)
+		}
 	}
 }
 
@@ -106,4 +159,14 @@ func (d *Dispatcher) release(j *job) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	j.st.inflight = false
+}
+
+// told reports whether a's firing episode was announced, or claimed for
+// announcing: a collector that lost the claim to announce a firing may never
+// read back the winner's delivery, and must still send the resolve when the
+// winner is gone. (If the claimer died before sending, a resolve of an
+// unannounced firing reaches the receiver: one message too many, never one
+// too few.)
+func (e logEntry) told(a *alert.Alert) bool {
+	return e.announced(a) || (e.Claim != nil && e.Claim.State == alert.Firing && e.Claim.FiredAt.Equal(a.FiredAt))
 }

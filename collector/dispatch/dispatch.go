@@ -64,6 +64,11 @@ type Options struct {
 	// renews it before each retry. A collector that dies mid-send loses its
 	// claim after this and another one sends. Default 1m.
 	ClaimLease time.Duration
+	// Refresh, when set, rereads the notification log from the store this
+	// often (at Tick): with a store shared by several collectors, what the
+	// others delivered must be known here, or a resolve of a firing another
+	// collector announced would be taken for one nobody heard of.
+	Refresh time.Duration
 }
 
 // Dispatcher routes, groups and notifies alerts. Process and Tick are driven by
@@ -89,6 +94,11 @@ type Dispatcher struct {
 	// garbage collection of the notification log; nil before the first call.
 	present map[string]bool
 	lastGC  time.Time
+	// gen counts local changes of nflog; touched holds the gen of each key's
+	// last one, so that a refresh read before a change does not undo it.
+	gen         uint64
+	touched     map[string]uint64
+	lastRefresh time.Time
 }
 
 // New validates the options and loads the notification log.
@@ -158,6 +168,7 @@ func New(opts Options) (*Dispatcher, error) {
 		cancel:     cancel,
 		groups:     map[string]*group{},
 		nflog:      nflog,
+		touched:    map[string]uint64{},
 	}, nil
 }
 
@@ -229,7 +240,7 @@ func (d *Dispatcher) Process(now time.Time, alerts []alert.Alert) {
 // about the current firing episode of a.
 func (d *Dispatcher) announcedAnywhere(receiver string, a *alert.Alert) bool {
 	for _, in := range d.opts.Receivers[receiver] {
-		if e, ok := d.nflog[logKey(receiver, in.Name, a.ID)]; ok && e.announced(a) {
+		if e, ok := d.nflog[logKey(receiver, in.Name, a.ID)]; ok && e.told(a) {
 			return true
 		}
 	}

@@ -46,6 +46,7 @@ func (p *plan) needed() bool { return p.change || p.resolve || p.repeat }
 // second or so; ctx only bounds Tick itself: sends outlive it and end with
 // Stop.
 func (d *Dispatcher) Tick(ctx context.Context, now time.Time) {
+	d.refresh(ctx, now)
 	d.mu.Lock()
 	if d.stopped || ctx.Err() != nil {
 		d.mu.Unlock()
@@ -107,7 +108,7 @@ func (d *Dispatcher) tickGroup(g *group, now time.Time) {
 					nextRepeat = due
 				}
 			}
-			if ok && e.announced(&m.alert) {
+			if ok && e.told(&m.alert) {
 				p.notified[id] = true
 			}
 			p.alerts = append(p.alerts, m.alert)
@@ -168,12 +169,12 @@ func (d *Dispatcher) holdReason(a *alert.Alert, now time.Time) string {
 // verdict compares m with the integration's log entry e (ok: it exists).
 func (d *Dispatcher) verdict(m *member, e logEntry, ok bool, repeatInterval time.Duration, now time.Time) verdict {
 	a := &m.alert
-	if ok && e.claimedElsewhere(d.opts.Owner, now) {
+	if ok && e.claimedElsewhere(d.opts.Owner, a, now) {
 		return vHeld // another collector is sending this very notification
 	}
 	if a.State == alert.Resolved {
 		switch {
-		case !ok || !e.announced(a):
+		case !ok || !e.told(a):
 			return vSkip
 		case m.held != "":
 			return vHeld
@@ -230,7 +231,7 @@ func (d *Dispatcher) collectLog(now time.Time) []string {
 	for key, e := range d.nflog {
 		live := d.present[logKeyAlert(key)] && d.configured[logKeyIntegration(key)]
 		if !live && now.Sub(e.SentAt) > logRetention {
-			delete(d.nflog, key)
+			d.deleteEntry(key)
 			del = append(del, key)
 		}
 	}

@@ -125,7 +125,7 @@ func (d *Dispatcher) succeeded(j *job, attempt int, now time.Time, log *slog.Log
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for key, e := range entries {
-		d.nflog[key] = *e
+		d.setEntry(key, *e)
 	}
 	j.st.inflight = false
 }

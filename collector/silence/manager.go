@@ -85,9 +85,22 @@ func New(ctx context.Context, store alert.StateStore, now func() time.Time, logg
 		acks:      make(map[string]*Ack),
 		voided:    make(map[string]voidedAck),
 	}
-	raw, err := store.LoadState(ctx, alert.BucketSilences)
+	silences, acks, err := m.load(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load silences: %w", err)
+		return nil, err
+	}
+	m.silences, m.acks = silences, acks
+	m.publishLocked()
+	m.log.Debug("loaded", "silences", len(m.silences), "acks", len(m.acks))
+	return m, nil
+}
+
+// load reads the silences and acknowledgements from the store.
+func (m *Manager) load(ctx context.Context) (map[string]Silence, map[string]*Ack, error) {
+	silences, acks := map[string]Silence{}, map[string]*Ack{}
+	raw, err := m.store.LoadState(ctx, alert.BucketSilences)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load silences: %w", err)
 	}
 	for id, b := range raw {
 		var s Silence
@@ -96,11 +109,11 @@ func New(ctx context.Context, store alert.StateStore, now func() time.Time, logg
 			continue
 		}
 		s.ID = id // the key is what deletes it
-		m.silences[id] = s
+		silences[id] = s
 	}
-	raw, err = store.LoadState(ctx, alert.BucketAcks)
+	raw, err = m.store.LoadState(ctx, alert.BucketAcks)
 	if err != nil {
-		return nil, fmt.Errorf("load acknowledgements: %w", err)
+		return nil, nil, fmt.Errorf("load acknowledgements: %w", err)
 	}
 	for id, b := range raw {
 		a := new(Ack)
@@ -109,11 +122,35 @@ func New(ctx context.Context, store alert.StateStore, now func() time.Time, logg
 			continue
 		}
 		a.AlertID = id
-		m.acks[id] = a
+		acks[id] = a
 	}
+	return silences, acks, nil
+}
+
+// Reload replaces what is in memory with what the store holds: with a store
+// shared by several collectors, a silence or acknowledgement made through
+// another collector's API then applies here too. Acknowledgements voided
+// here stay out until GC has deleted them.
+func (m *Manager) Reload(ctx context.Context) error {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	silences, acks, err := m.load(ctx)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, a := range acks {
+		if old, ok := m.acks[id]; ok && sameAck(old, a) {
+			acks[id] = old // Acked tells acks apart by pointer
+		}
+		if _, voided := m.voided[id]; voided {
+			delete(acks, id)
+		}
+	}
+	m.silences, m.acks = silences, acks
 	m.publishLocked()
-	m.log.Debug("loaded", "silences", len(m.silences), "acks", len(m.acks))
-	return m, nil
+	return nil
 }
 
 // publishLocked replaces the hot slice; the caller holds mu (or is New). It
@@ -223,4 +260,10 @@ func (m *Manager) gcAcks(ctx context.Context, expired []*Ack, voided []voidedAck
 	m.mu.Unlock()
 	m.log.Debug("ended acknowledgements deleted", "expired", len(expired), "voided", len(voided))
 	return nil
+}
+
+// sameAck reports whether two acknowledgements are the same one.
+func sameAck(a, b *Ack) bool {
+	return a.AlertID == b.AlertID && a.Severity == b.Severity && a.Author == b.Author && a.Comment == b.Comment &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt)
 }
