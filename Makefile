@@ -39,6 +39,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseValues$$' -fuzztime $(FUZZTIME) ./collector/rules
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMatcher$$' -fuzztime $(FUZZTIME) ./collector/alert
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME) ./collector/outbox
+	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME) ./collector/store/elastic
+	$(GO) test -run '^$$' -fuzz '^FuzzMetricEvent$$' -fuzztime $(FUZZTIME) ./collector/store/elastic
 
 ## bench: Go micro-benchmarks, then the side-by-side table (agent vs prometheus-node-exporter, collector ingest).
 bench: build

@@ -22,6 +22,9 @@ type alerting struct {
 	silences *silence.Manager
 	dispatch *dispatch.Dispatcher
 	every    time.Duration
+	// shared is how often silences and acks are reread from a store shared
+	// with other collectors; 0 with a store of this collector's own.
+	shared   time.Duration
 	logger   *slog.Logger
 	cycles   prometheus.Counter
 	evalTime prometheus.Histogram
@@ -66,13 +69,21 @@ func newAlerting(ctx context.Context, cfg Config, set *rules.Set, st alertStore,
 		return nil, err
 	}
 	route := cfg.Route
+	lease, refresh := time.Minute, time.Duration(0)
+	if _, common, ok := clusterOf(&cfg); ok {
+		lease = common.ClaimLease
+		if common.PeerPoll > 0 { // several collectors share the cluster
+			refresh = max(common.PeerPoll, 500*time.Millisecond)
+		}
+	}
 	d, err := dispatch.New(dispatch.Options{Route: &route, Receivers: receivers, Store: st, Silencer: acker{sil},
-		ExternalURL: cfg.ExternalURL, Logger: logger.With("component", "dispatch"), Metrics: dispatch.NewMetrics(reg)})
+		ExternalURL: cfg.ExternalURL, Logger: logger.With("component", "dispatch"), Metrics: dispatch.NewMetrics(reg),
+		Owner: collectorName(&cfg), ClaimLease: lease, Refresh: refresh})
 	if err != nil {
 		return nil, err
 	}
 	logger.Info("alerting ready", "rules", set.Len(), "rule_files", len(set.Files), "receivers", len(receivers))
-	a := &alerting{engine: eng, silences: sil, dispatch: d, every: cfg.Alerting.EvaluationInterval, logger: logger,
+	a := &alerting{engine: eng, silences: sil, dispatch: d, every: cfg.Alerting.EvaluationInterval, shared: refresh, logger: logger,
 		cycles: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_collector_alerting_cycles_total",
 			Help: "Scheduler cycles completed (evaluation when due, then dispatch)."}),
 		evalTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vigil_collector_rule_evaluation_seconds",
@@ -91,7 +102,7 @@ func (a *alerting) run(ctx context.Context) {
 	step := min(a.every, time.Second)
 	t := time.NewTicker(step)
 	defer t.Stop()
-	var lastEval, lastGC time.Time
+	var lastEval, lastGC, lastReload time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -104,6 +115,12 @@ func (a *alerting) run(ctx context.Context) {
 				a.count(alerts)
 				a.voidAcksOfResolved(alerts, now)
 				a.dispatch.Process(now, alerts)
+			}
+			if a.shared > 0 && now.Sub(lastReload) >= a.shared {
+				lastReload = now
+				if err := a.silences.Reload(ctx); err != nil && ctx.Err() == nil {
+					a.logger.Warn("reload silences and acknowledgements from the shared store", "err", err)
+				}
 			}
 			a.dispatch.Tick(ctx, now)
 			if now.Sub(lastGC) >= time.Minute {

@@ -9,6 +9,7 @@ import (
 	"github.com/vigilmon/vigil/collector/dispatch"
 	vlog "github.com/vigilmon/vigil/collector/notify/log"
 	"github.com/vigilmon/vigil/collector/rules"
+	"github.com/vigilmon/vigil/collector/store/elastic"
 
 	"github.com/vigilmon/vigil/internal/config"
 	"github.com/vigilmon/vigil/internal/logging"
@@ -17,6 +18,9 @@ import (
 // Config is collector.yaml. Defaults are those of defaultConfig; configs/collector.yaml
 // documents every key.
 type Config struct {
+	// Name identifies this collector in documents and shared alert state;
+	// collectors sharing a cluster need distinct names. Default: host:port.
+	Name       string         `yaml:"name"`
 	Listen     string         `yaml:"listen"`
 	TLS        TLSConfig      `yaml:"tls"`
 	TokensFile string         `yaml:"tokens_file"`
@@ -49,11 +53,14 @@ type IngestConfig struct {
 	RetryAfter      time.Duration   `yaml:"retry_after"`
 }
 
-// StoreConfig selects and tunes the store. Only the embedded SQLite store exists so far.
+// StoreConfig selects and tunes the store: the embedded SQLite store unless
+// elasticsearch or opensearch is configured (at most one of them).
 type StoreConfig struct {
-	SQLite            SQLiteConfig  `yaml:"sqlite"`
-	Retention         time.Duration `yaml:"retention"`
-	RetentionInterval time.Duration `yaml:"retention_interval"`
+	SQLite            SQLiteConfig     `yaml:"sqlite"`
+	Elasticsearch     elastic.ESConfig `yaml:"elasticsearch"`
+	OpenSearch        elastic.OSConfig `yaml:"opensearch"`
+	Retention         time.Duration    `yaml:"retention"`
+	RetentionInterval time.Duration    `yaml:"retention_interval"`
 }
 
 // SQLiteConfig is the embedded store.
@@ -70,8 +77,10 @@ func defaultConfig() Config {
 			MaxBodyBytes: 8 << 20, MaxDecodedBytes: 64 << 20, QueueLen: 256, MaxGroup: 64, RetryAfter: time.Second,
 		},
 		Store: StoreConfig{
-			SQLite:    SQLiteConfig{Path: "/var/lib/vigil/collector.db", Synchronous: "full"},
-			Retention: 7 * 24 * time.Hour, RetentionInterval: time.Hour,
+			SQLite:        SQLiteConfig{Path: "/var/lib/vigil/collector.db", Synchronous: "full"},
+			Elasticsearch: elastic.DefaultES(),
+			OpenSearch:    elastic.DefaultOS(),
+			Retention:     7 * 24 * time.Hour, RetentionInterval: time.Hour,
 		},
 		Log:       logging.Default(),
 		Shutdown:  10 * time.Second,
@@ -110,6 +119,16 @@ func (c *Config) Validate() []config.FieldError {
 	}
 	if s := c.Store.SQLite.Synchronous; s != "full" && s != "normal" {
 		add("store.sqlite.synchronous", "want full or normal, got %q", s)
+	}
+	es, os := c.Store.Elasticsearch.Configured(), c.Store.OpenSearch.Configured()
+	if es && os {
+		add("store.opensearch", "configure one cluster: store.elasticsearch or store.opensearch, not both")
+	}
+	if es {
+		errs = append(errs, config.Prefix("store.elasticsearch", c.Store.Elasticsearch.Validate())...)
+	}
+	if os {
+		errs = append(errs, config.Prefix("store.opensearch", c.Store.OpenSearch.Validate())...)
 	}
 	if c.Store.Retention < time.Hour {
 		add("store.retention", "must be at least 1h, got %s", c.Store.Retention)

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -22,7 +21,7 @@ import (
 	"github.com/vigilmon/vigil/collector/ingest"
 	"github.com/vigilmon/vigil/collector/rules"
 	"github.com/vigilmon/vigil/collector/store"
-	"github.com/vigilmon/vigil/collector/store/sqlite"
+	"github.com/vigilmon/vigil/collector/store/elastic"
 	"github.com/vigilmon/vigil/collector/web"
 	"github.com/vigilmon/vigil/internal/cli"
 	"github.com/vigilmon/vigil/internal/logging"
@@ -35,6 +34,7 @@ var version = "dev"
 func subcommands() map[string]func(args []string, stdout, stderr io.Writer) int {
 	return map[string]func(args []string, stdout, stderr io.Writer) int{
 		"test-rules":  testRules,
+		"store-setup": storeSetup,
 		"notify-test": notifyTest,
 		"silence":     silenceCmd,
 		"ack":         ackCmd,
@@ -91,19 +91,15 @@ func serve(cfg Config, set *rules.Set, logger *slog.Logger) error {
 		}
 		checkAPIToken = apiTokens.Check
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Store.SQLite.Path), 0o750); err != nil {
-		return fmt.Errorf("create store directory: %w", err)
-	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Path: cfg.Store.SQLite.Path, Synchronous: cfg.Store.SQLite.Synchronous,
-		Logger: logger.With("component", "store")})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opened, err := openStore(ctx, &cfg, reg, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	defer opened.Close()
+	st := opened.st
 	al, err := newAlerting(ctx, cfg, set, st, reg, logger)
 	if err != nil {
 		return err
@@ -129,8 +125,8 @@ func serve(cfg Config, set *rules.Set, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	logger.Info("collector started", "version", version, "listen", ln.Addr().String(), "tls", cfg.TLS.CertFile != "",
-		"store", cfg.Store.SQLite.Path, "tokens", tokens.Len())
+	logger.Info("collector started", "version", version, "name", collectorName(&cfg), "listen", ln.Addr().String(),
+		"tls", cfg.TLS.CertFile != "", "store", opened.kind, "path", opened.where, "tokens", tokens.Len())
 
 	var g run.Group
 	g.Add(func() error {
@@ -159,6 +155,25 @@ func serve(cfg Config, set *rules.Set, logger *slog.Logger) error {
 		al.run(alertCtx)
 		return nil
 	}, func(error) { alertCancel() })
+	if opened.es != nil {
+		// The drain loop stops last (run.Group interrupts in order of
+		// addition, but all at once); whatever it has not written stays in
+		// the outbox for the next start.
+		drainCtx, drainCancel := context.WithCancel(context.Background())
+		g.Add(func() error {
+			opened.es.Drain(drainCtx)
+			return nil
+		}, func(error) { drainCancel() })
+		if every := opened.common.PeerPoll; every > 0 {
+			feed := elastic.NewPeerFeed(opened.client, elastic.NamesFor(opened.common.Namespace), collectorName(&cfg), every,
+				al.engine.Observe, logger.With("component", "peers"), reg)
+			peerCtx, peerCancel := context.WithCancel(context.Background())
+			g.Add(func() error {
+				feed.Run(peerCtx)
+				return nil
+			}, func(error) { peerCancel() })
+		}
+	}
 	g.Add(run.SignalHandler(context.Background(), os.Interrupt, syscall.SIGTERM))
 	err = g.Run()
 	if errors.Is(err, run.ErrSignal) {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigilmon/vigil/collector/store"
 	"github.com/vigilmon/vigil/internal/model"
 )
 
@@ -84,6 +85,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrOverloaded):
 		w.Header().Set("Retry-After", strconv.Itoa(h.o.RetryAfter))
 		h.fail(w, r, reject(http.StatusTooManyRequests, "overloaded", "collector is busy, retry later"))
+		return
+	case errors.Is(err, store.ErrFull):
+		w.Header().Set("Retry-After", strconv.Itoa(h.o.RetryAfter))
+		h.fail(w, r, reject(http.StatusTooManyRequests, "store_full", "collector cannot store more now, retry later: %v", err))
 		return
 	case err != nil:
 		h.fail(w, r, reject(http.StatusServiceUnavailable, "store_error", "store batch: %v", err))

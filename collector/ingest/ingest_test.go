@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
+	"github.com/vigilmon/vigil/collector/store"
 	"github.com/vigilmon/vigil/internal/model"
 )
 
@@ -201,6 +202,17 @@ func TestIngestStoreFailureIs503(t *testing.T) {
 	rec := r.post(gz(t, mustJSON(t, validBatch(1))), "gzip", testToken)
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(decodeErr(t, rec).Error, "disk I/O error") {
 		t.Fatalf("status %d body %s, want 503 naming the store error", rec.Code, rec.Body)
+	}
+}
+
+// A store that is full for now (the outbox while the cluster is away) makes
+// agents back off and keep their data: 429 with Retry-After, not 503.
+func TestIngestFullStoreIs429(t *testing.T) {
+	r := newRig(t, 4)
+	r.st.fail = fmt.Errorf("%w: outbox holds 1 GiB", store.ErrFull)
+	rec := r.post(gz(t, mustJSON(t, validBatch(1))), "gzip", testToken)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" || decodeErr(t, rec).Reason != "store_full" {
+		t.Fatalf("status %d Retry-After %q body %s, want 429 store_full", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
 	}
 }
 

@@ -14,6 +14,11 @@ import (
 // ErrNotFound is returned by reads for an unknown host.
 var ErrNotFound = errors.New("not found")
 
+// ErrFull is returned (wrapped) by WriteBatches when the store cannot take
+// more now, e.g. a full outbox while the cluster is away: ingest answers 429
+// and agents keep the data in their spools.
+var ErrFull = errors.New("store full")
+
 // Store is a durable metric store. Implementations must be safe for concurrent use.
 type Store interface {
 	// WriteBatches stores the batches in one durable transaction. A batch whose
