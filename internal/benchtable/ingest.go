@@ -67,18 +67,19 @@ func countSamples(b map[string]any) int {
 	return n
 }
 
-func ingestThroughput(bin, dir string, agents, batches int) (ingestResult, error) {
-	var res ingestResult
-	// Bodies are built before the clock starts so only the collector is measured.
+// syntheticBodies builds every agent's gzipped batches, 10 s apart from
+// start, before any clock starts, so only the collector is measured. It
+// also returns the events per batch.
+func syntheticBodies(agents, batches int, start time.Time) ([][][]byte, int, error) {
 	bodies := make([][][]byte, agents)
-	start := time.Now().Add(-time.Duration(batches) * 10 * time.Second).UnixMilli()
+	events := 0
 	for a := range agents {
 		for s := 1; s <= batches; s++ {
-			b := syntheticBatch(a, s, start+int64(s)*10_000)
-			res.samplesPerBatch = countSamples(b)
+			b := syntheticBatch(a, s, start.UnixMilli()+int64(s)*10_000)
+			events = len(b["events"].([]any))
 			raw, err := json.Marshal(b)
 			if err != nil {
-				return res, err
+				return nil, 0, err
 			}
 			var buf bytes.Buffer
 			zw := gzip.NewWriter(&buf)
@@ -87,6 +88,16 @@ func ingestThroughput(bin, dir string, agents, batches int) (ingestResult, error
 			bodies[a] = append(bodies[a], buf.Bytes())
 		}
 	}
+	return bodies, events, nil
+}
+
+func ingestThroughput(bin, dir string, agents, batches int) (ingestResult, error) {
+	var res ingestResult
+	bodies, _, err := syntheticBodies(agents, batches, time.Now().Add(-time.Duration(batches)*10*time.Second))
+	if err != nil {
+		return res, err
+	}
+	res.samplesPerBatch = countSamples(syntheticBatch(0, 1, 0))
 	collector, api, err := startCollector(bin, dir)
 	if err != nil {
 		return res, err
@@ -97,27 +108,10 @@ func ingestThroughput(bin, dir string, agents, batches int) (ingestResult, error
 		return res, err
 	}
 	t0 := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, agents)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: agents}}
-	for a := range agents {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, body := range bodies[a] {
-				if err := post(client, api+"/api/v1/ingest", body); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	wall := time.Since(t0)
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := sendAll(api, bodies); err != nil {
 		return res, fmt.Errorf("ingest (see %s): %w", filepath.Join(dir, "collector.log"), err)
 	}
+	wall := time.Since(t0)
 	cpu1, _ := cpuTime(collector.Pid())
 	if n := promValue(api+"/metrics", "vigil_collector_store_write_group_batches_count"); n > 0 {
 		res.batchesPerCommit = promValue(api+"/metrics", "vigil_collector_store_write_group_batches_sum") / n
@@ -128,6 +122,29 @@ func ingestThroughput(bin, dir string, agents, batches int) (ingestResult, error
 	res.cpuPerBatch = (cpu1 - cpu0) / time.Duration(agents*batches)
 	_, res.peakRSS = memKB(collector.Pid())
 	return res, nil
+}
+
+// sendAll posts every agent's bodies, one goroutine per agent, as agents
+// would, and returns the first error.
+func sendAll(api string, bodies [][][]byte) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(bodies))
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(bodies)}}
+	for _, agent := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, body := range agent {
+				if err := post(client, api+"/api/v1/ingest", body); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // post sends one batch like an agent: retry on 429 after Retry-After.

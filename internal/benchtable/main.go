@@ -3,7 +3,9 @@
 // prometheus-node-exporter side by side at the same interval (node_exporter
 // scraped by this program, the agent shipping to a real collector) and reports CPU
 // per cycle and memory of each. Part 2 drives a fresh collector with synthetic
-// agents and reports ingest throughput into the embedded store.
+// agents and reports ingest throughput into the embedded store. Part 3 does
+// the same into a fake Elasticsearch (in this process) and reports the bulk
+// path: documents per collector CPU-second and bytes per document.
 package main
 
 import (
@@ -63,6 +65,12 @@ func run(bin string, cycles int, interval time.Duration, agents, batches int) er
 		return err
 	}
 
+	fmt.Fprintf(os.Stderr, "part 3: collector into Elasticsearch (in-process fake), %d agents x %d batches...\n", agents, batches/2)
+	cl, err := clusterThroughput(bin, filepath.Join(dir, "cluster"), agents, batches/2)
+	if err != nil {
+		return err
+	}
+
 	rows := []row{
 		{"CPU per collection cycle (ms)", ms(side.agentCPU), ms(side.peerCPU), "agent ≤ 1 ms"},
 		{"RSS at end (MiB)", mib(side.agentRSS), mib(side.peerRSS), "agent ≤ 15 MB"},
@@ -73,6 +81,11 @@ func run(bin string, cycles int, interval time.Duration, agents, batches int) er
 		{"collector CPU per batch of ~" + fmt.Sprint(ing.samplesPerBatch) + " samples (µs)", fmt.Sprintf("%.0f", ing.cpuPerBatch.Seconds()*1e6), "-", ""},
 		{"collector batches per commit (mean)", fmt.Sprintf("%.1f", ing.batchesPerCommit), "-", ""},
 		{"collector peak RSS (MiB)", mib(ing.peakRSS), "-", ""},
+		{"bulk path: documents/s (wall, via outbox)", fmt.Sprintf("%.0f", cl.perSecond), "-", ""},
+		{"bulk path: documents per collector CPU-second", fmt.Sprintf("%.0f", cl.perCPUSecond), "-", ""},
+		{"bulk path: collector CPU per document (µs)", fmt.Sprintf("%.1f", cl.cpuPerDoc.Seconds()*1e6), "-", ""},
+		{"metric document as sent (bytes of _source)", fmt.Sprintf("%.0f", cl.docBytes), "-", ""},
+		{"_bulk NDJSON per document (bytes, gzip on the wire)", fmt.Sprintf("%.0f (%.0f)", cl.bulkBytesPerDoc, cl.gzipBytesPerDoc), "-", ""},
 	}
 	fmt.Printf("\n%s, %d cores; part 1: %d cycles at %s, both running at once; part 2: %d agents x %d batches, synchronous=full\n\n",
 		hostName(), numCPU(), cycles, interval, agents, batches)

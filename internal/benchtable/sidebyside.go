@@ -25,6 +25,12 @@ type sideResult struct {
 
 // startCollector writes a config into dir and starts a collector on a free port.
 func startCollector(bin, dir string) (*proc.Proc, string, error) {
+	return startCollectorWith(bin, dir, fmt.Sprintf("store:\n  sqlite:\n    path: %q\n", filepath.Join(dir, "vigil.db")))
+}
+
+// startCollectorWith starts a collector whose config has storeYAML (the
+// store: block) besides the listener and tokens.
+func startCollectorWith(bin, dir, storeYAML string) (*proc.Proc, string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, "", err
 	}
@@ -37,8 +43,8 @@ func startCollector(bin, dir string) (*proc.Proc, string, error) {
 		return nil, "", err
 	}
 	cfg := filepath.Join(dir, "collector.yaml")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, "listen: %q\ntokens_file: %q\nstore:\n  sqlite:\n    path: %q\nlog:\n  level: warn\n",
-		addr, tokens, filepath.Join(dir, "vigil.db")), 0o600); err != nil {
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, "listen: %q\ntokens_file: %q\n%slog:\n  level: warn\n",
+		addr, tokens, storeYAML), 0o600); err != nil {
 		return nil, "", err
 	}
 	d, err := proc.Start(filepath.Join(dir, "collector.log"), filepath.Join(bin, "vigil-collector"), "-config", cfg)
