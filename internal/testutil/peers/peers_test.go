@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -268,5 +269,25 @@ func TestSESLocal(t *testing.T) {
 	defer cancel()
 	if err := httpOK(ctx, newHTTPClient(), endpoint+"/health-check"); err == nil {
 		t.Errorf("aws-ses-v2-local still answers on %s after its test ended", endpoint)
+	}
+}
+
+// Debian's nrpe answers Debian's check_nrpe in plaintext (-n both sides): the
+// peer really runs, and a command that is not defined is refused as stock
+// nrpe refuses it.
+func TestNRPEPeer(t *testing.T) {
+	srv := NRPE(t, NRPEOptions{Plain: true, Commands: map[string]string{
+		"check_crit": PluginDir + "/check_dummy 2 broken",
+		"check_load": PluginDir + "/check_load -w 500,500,500 -c 1000,1000,1000",
+	}})
+	port := strconv.Itoa(srv.Port)
+	if out, rc := CheckNRPE(t, "-n", "-H", "127.0.0.1", "-p", port, "-c", "check_load"); rc != 0 || !strings.HasPrefix(out, "LOAD OK") {
+		t.Errorf("check_load: rc %d %q", rc, out)
+	}
+	if out, rc := CheckNRPE(t, "-n", "-H", "127.0.0.1", "-p", port, "-c", "check_crit"); rc != 2 || !strings.Contains(out, "broken") {
+		t.Errorf("check_crit: rc %d %q", rc, out)
+	}
+	if out, rc := CheckNRPE(t, "-n", "-H", "127.0.0.1", "-p", port, "-c", "nosuch"); rc != 3 || !strings.Contains(out, "not defined") {
+		t.Errorf("undefined command: rc %d %q", rc, out)
 	}
 }
