@@ -41,6 +41,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME) ./collector/outbox
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME) ./collector/store/elastic
 	$(GO) test -run '^$$' -fuzz '^FuzzMetricEvent$$' -fuzztime $(FUZZTIME) ./collector/store/elastic
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime $(FUZZTIME) ./internal/nagios
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePerf$$' -fuzztime $(FUZZTIME) ./internal/nagios
+	$(GO) test -run '^$$' -fuzz '^FuzzParseOutput$$' -fuzztime $(FUZZTIME) ./internal/nagios
 
 ## bench: Go micro-benchmarks, then the side-by-side table (agent vs prometheus-node-exporter, collector ingest).
 bench: build
