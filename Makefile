@@ -44,6 +44,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime $(FUZZTIME) ./internal/nagios
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePerf$$' -fuzztime $(FUZZTIME) ./internal/nagios
 	$(GO) test -run '^$$' -fuzz '^FuzzParseOutput$$' -fuzztime $(FUZZTIME) ./internal/nagios
+	@# Seeds are whole captured packets (1-4 KB): shrinking each new input for the default 60s would stall the run.
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/nrpe
 
 ## bench: Go micro-benchmarks, then the side-by-side table (agent vs prometheus-node-exporter, collector ingest).
 bench: build
