@@ -156,9 +156,8 @@ func serve(cfg Config, set *rules.Set, logger *slog.Logger) error {
 		return nil
 	}, func(error) { alertCancel() })
 	if opened.es != nil {
-		// The drain loop stops last (run.Group interrupts in order of
-		// addition, but all at once); whatever it has not written stays in
-		// the outbox for the next start.
+		// On shutdown the drain loop stops with the rest; what it has not
+		// written stays in the outbox for the next start.
 		drainCtx, drainCancel := context.WithCancel(context.Background())
 		g.Add(func() error {
 			opened.es.Drain(drainCtx)

@@ -4,6 +4,7 @@ package alerttest
 import (
 	"context"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -129,10 +130,5 @@ func (v *View) Events(ctx context.Context, q alert.EventQuery) ([]alert.Event, e
 	return v.s.events.Events(ctx, q)
 }
 
-func sortedKeys(m map[string][]byte) []string {
-	keys := make([]string, 0, len(m))
-	for k := range maps.Keys(m) {
-		keys = append(keys, k)
-	}
-	return keys
-}
+// sortedKeys makes writes (and so versions) happen in a fixed order.
+func sortedKeys(m map[string][]byte) []string { return slices.Sorted(maps.Keys(m)) }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"math"
 	"sort"
 	"strconv"
@@ -140,7 +141,7 @@ func (e *encoder) hostUpdate(b *model.Batch, received time.Time) *item {
 		IntervalMS: b.Agent.IntervalMS, Identity: b.Host, Collector: e.collector}
 	up := doc
 	up.FirstSeen = received.UTC()
-	body, _ := jsonMarshal(map[string]any{"doc": doc, "upsert": up})
+	body, _ := json.Marshal(map[string]any{"doc": doc, "upsert": up})
 	return &item{index: e.names.Hosts, action: "update", id: hostID(b.Host.Name), body: body}
 }
 

@@ -1,6 +1,8 @@
 package elastic
 
 import (
+	"encoding/json"
+	"math"
 	"strconv"
 	"time"
 
@@ -46,7 +48,7 @@ func (s *StateStore) eventItem(e *alert.Event, seq int64) *item {
 	if d.Rule == "" {
 		d.Rule = e.Labels[alert.LabelAlertname]
 	}
-	body, _ := jsonMarshal(d)
+	body, _ := json.Marshal(d)
 	id := contentID(e.AlertID, strconv.FormatInt(e.Time.UnixNano(), 10), string(e.Kind), string(e.From), string(e.To),
 		e.Receiver, e.Integration, strconv.Itoa(e.Attempt), e.Result, e.Message)
 	return &item{index: s.history, action: "create", id: id, body: body}
@@ -59,9 +61,10 @@ func (d *eventDoc) event() alert.Event {
 		Integration: d.Integration, Attempt: d.Attempt, Result: d.Result, Error: d.Error}
 }
 
-// finite replaces NaN and ±Inf, which JSON cannot carry, with 0.
+// finite replaces NaN and ±Inf, which JSON cannot carry (a no-data
+// transition has NaN as its value), with 0.
 func finite(v float64) float64 {
-	if v != v || v > 1.7976931348623157e308 || v < -1.7976931348623157e308 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0
 	}
 	return v

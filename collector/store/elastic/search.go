@@ -91,5 +91,3 @@ func errorOf(body []byte) (typ, reason string) {
 	_ = json.Unmarshal(v.Error, &s)
 	return "", s
 }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

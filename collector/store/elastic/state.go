@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -298,7 +297,6 @@ func (s *StateStore) Events(ctx context.Context, q alert.EventQuery) ([]alert.Ev
 		}
 		out = append(out, d.event())
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq > out[j].Seq })
 	return out, nil
 }
 

@@ -2,6 +2,7 @@ package elastic
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -28,10 +29,10 @@ type writer struct {
 }
 
 type writeMetrics struct {
-	docs     *prometheus.CounterVec // by result
-	requests prometheus.Counter
-	rounds   prometheus.Histogram
-	retries  prometheus.Counter
+	docs      *prometheus.CounterVec // by result
+	rounds    prometheus.Counter
+	roundTime prometheus.Histogram
+	retries   prometheus.Counter
 }
 
 func newWriteMetrics(reg prometheus.Registerer) *writeMetrics {
@@ -39,9 +40,9 @@ func newWriteMetrics(reg prometheus.Registerer) *writeMetrics {
 		docs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_collector_es_documents_total",
 			Help: "Documents by outcome: stored, duplicate (409 on create), dead_letter (rejected, kept in the dead-letter stream), retried."},
 			[]string{"result"}),
-		requests: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_collector_es_bulk_rounds_total",
+		rounds: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_collector_es_bulk_rounds_total",
 			Help: "Bulk rounds sent (each one or more _bulk requests)."}),
-		rounds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vigil_collector_es_bulk_round_seconds",
+		roundTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vigil_collector_es_bulk_round_seconds",
 			Help: "Time of one bulk round.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_collector_es_bulk_retry_rounds_total",
 			Help: "Rounds that had to resend items (429, 5xx, cluster unreachable)."}),
@@ -50,7 +51,7 @@ func newWriteMetrics(reg prometheus.Registerer) *writeMetrics {
 		m.docs.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.docs, m.requests, m.rounds, m.retries)
+		reg.MustRegister(m.docs, m.rounds, m.roundTime, m.retries)
 	}
 	return m
 }
@@ -122,8 +123,8 @@ func (w *writer) write(ctx context.Context, items []*item) error {
 // round sends items once.
 func (w *writer) round(ctx context.Context, items []*item) error {
 	start := time.Now()
-	defer func() { w.m.rounds.Observe(time.Since(start).Seconds()) }()
-	w.m.requests.Inc()
+	defer func() { w.m.roundTime.Observe(time.Since(start).Seconds()) }()
+	w.m.rounds.Inc()
 	for _, it := range items {
 		it.reset()
 	}
@@ -162,7 +163,7 @@ func (w *writer) deadLetterItem(it *item) *item {
 		"vigil.deadletter.document":  string(it.body),
 		"vigil.deadletter.retryable": false,
 	}
-	body, _ := jsonMarshal(doc)
+	body, _ := json.Marshal(doc)
 	return &item{index: w.deadLetter, action: "create", id: contentID(it.index, it.id, string(it.body)), body: body}
 }
 
