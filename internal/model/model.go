@@ -15,6 +15,8 @@ type Batch struct {
 	Agent  Agent   `json:"agent"`
 	Host   Host    `json:"host"`
 	Events []Event `json:"events"`
+	// Checks are the check results that finished since the previous batch.
+	Checks []CheckResult `json:"checks,omitempty"`
 }
 
 // Samples counts the metric values carried by the batch.
