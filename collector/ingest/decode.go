@@ -129,13 +129,16 @@ func DecodeBatch(data []byte, lim Limits) (*model.Batch, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, reject(400, "bad_json", "decode batch: data after the JSON object")
 	}
-	if err := validate(&b, lim); err != nil {
+	if err := Validate(&b, lim); err != nil {
 		return nil, err
 	}
 	return &b, nil
 }
 
-func validate(b *model.Batch, lim Limits) error {
+// Validate refuses a batch that would store wrong data, with a *RejectError
+// that says why. DecodeBatch calls it; so does the collector for batches it
+// makes itself from polled NRPE daemons, whose output is just as untrusted.
+func Validate(b *model.Batch, lim Limits) error {
 	if err := checkName("agent_id", b.AgentID, 64); err != nil {
 		return err
 	}
@@ -155,7 +158,7 @@ func validate(b *model.Batch, lim Limits) error {
 			return err
 		}
 	}
-	return nil
+	return validateChecks(b, lim)
 }
 
 func validateEvent(i int, e *model.Event, lim Limits) error {

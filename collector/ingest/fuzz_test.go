@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"github.com/vigilmon/vigil/internal/model"
 )
 
 // FuzzDecodeBatch feeds arbitrary bodies, raw or as gzip, through the same
@@ -13,6 +15,9 @@ import (
 func FuzzDecodeBatch(f *testing.F) {
 	f.Add(mustJSON(f, validBatch(1)), false)
 	f.Add(gz(f, mustJSON(f, validBatch(2))), true)
+	withCheck := validBatch(3)
+	withCheck.Checks = []model.CheckResult{validCheck()}
+	f.Add(mustJSON(f, withCheck), false)
 	dec := NewDecoder(1<<20, DefaultLimits)
 	f.Fuzz(func(t *testing.T, data []byte, gzipped bool) {
 		enc := ""
@@ -29,6 +34,11 @@ func FuzzDecodeBatch(f *testing.F) {
 		}
 		if b.AgentID == "" || b.Seq == 0 || b.Seq > math.MaxInt64 || b.Host.Name == "" {
 			t.Fatalf("accepted a batch missing its identity: %+v", b)
+		}
+		for _, c := range b.Checks {
+			if c.State < 0 || c.State > 3 || c.Attempt < 1 || c.Attempt > c.MaxAttempts {
+				t.Fatalf("accepted an invalid check result: %+v", c)
+			}
 		}
 		for _, e := range b.Events {
 			if len(e.Values) == 0 || e.Timestamp < minTimestampMS {

@@ -23,10 +23,13 @@ import (
 //
 // The payload is [u8 format][i64 received, unix nanos][batch], little endian, the
 // batch in the binary form of appendBatch. The received time sits at a fixed
-// place so Open reads it without decoding batches.
+// place so Open reads it without decoding batches. Format 1 batches end after
+// their events; format 2 adds the check results. Both are read, so an outbox
+// written before an upgrade drains after it.
 const (
 	headerLen     = 12
 	formatV1      = 1
+	formatV2      = 2
 	minPayload    = 1 + 8
 	maxPayloadLen = 1 << 30 // also keeps frame offsets inside a segment within uint32
 )
@@ -39,9 +42,10 @@ var errCorrupt = errors.New("corrupt record")
 func appendFrame(buf []byte, b *model.Batch, received int64) ([]byte, error) {
 	start := len(buf)
 	buf = append(buf, make([]byte, headerLen)...)
-	buf = append(buf, formatV1)
+	buf = append(buf, formatV2)
 	buf = binary.LittleEndian.AppendUint64(buf, uint64(received))
 	buf = appendBatch(buf, b)
+	buf = appendChecks(buf, b.Checks)
 	n := len(buf) - start - headerLen
 	if n > maxPayloadLen {
 		return buf[:start], fmt.Errorf("encode batch: %d bytes, above the %d byte record limit", n, maxPayloadLen)
@@ -73,7 +77,7 @@ func frameAt(data []byte, p int) (n int, received int64, ok, headerOK bool) {
 		return n, 0, false, false // the tail of a write that did not finish
 	}
 	payload := data[p+headerLen : p+n]
-	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(h[4:]) || payload[0] != formatV1 {
+	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(h[4:]) || (payload[0] != formatV1 && payload[0] != formatV2) {
 		return n, 0, false, true
 	}
 	return n, int64(binary.LittleEndian.Uint64(payload[1:])), true, true
@@ -134,7 +138,7 @@ func resync(data []byte, p int) int {
 func decodeFrame(data []byte, str string) (*model.Batch, error) {
 	plen := int(binary.LittleEndian.Uint32(data[0:]))
 	d := decoder{b: data[:headerLen+plen], s: str[:headerLen+plen], i: headerLen + minPayload}
-	return d.batch()
+	return d.batch(data[headerLen])
 }
 
 // appendBatch is the batch encoding: strings as uvarint length + bytes, floats as
@@ -279,7 +283,7 @@ func (d *decoder) count() (n int, isNil bool) {
 	return int(v - 1), false
 }
 
-func (d *decoder) batch() (*model.Batch, error) {
+func (d *decoder) batch(format byte) (*model.Batch, error) {
 	b := &model.Batch{AgentID: d.str(), Seq: d.uvarint()}
 	b.Agent = model.Agent{Version: d.str(), IntervalMS: d.varint()}
 	h := &b.Host
@@ -305,6 +309,9 @@ func (d *decoder) batch() (*model.Batch, error) {
 		for i := range b.Events {
 			d.event(&b.Events[i])
 		}
+	}
+	if format == formatV2 {
+		b.Checks = d.checks()
 	}
 	if d.err == nil && d.i != len(d.b) {
 		d.fail() // trailing bytes: not something appendBatch wrote

@@ -1,8 +1,10 @@
 package outbox
 
 import (
+	"encoding/binary"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"math"
@@ -65,10 +67,44 @@ func TestCodecRoundTrip(t *testing.T) {
 		{"unicode and empty keys", &model.Batch{Host: model.Host{Name: "hôte-✓"}, Events: []model.Event{{
 			Dims: map[string]string{"": "", "mount": "/mnt/ü\x00x"}, Values: map[string]float64{"": 1}}}}},
 		{"realistic", realisticBatch(12345)},
+		{"check results", withChecks(realisticBatch(7))},
+		{"empty checks", &model.Batch{Checks: []model.CheckResult{{Perf: []model.PerfValue{}}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkRoundTrip(t, tc.b, 1_700_000_000_123_456_789)
 		})
+	}
+}
+
+func withChecks(b *model.Batch) *model.Batch {
+	lo, hi := 0.0, math.Inf(1)
+	b.Checks = []model.CheckResult{
+		{Timestamp: 1_700_000_000_000, Name: "disk", Command: "check_disk -p /", State: 2, StateType: "hard", Attempt: 3, MaxAttempts: 3,
+			Output: "DISK CRITICAL - / 99%", LongOutput: "line 2\nline 3", LastChange: 1_699_999_000_000, DurationUS: 1234,
+			Perf: []model.PerfValue{{Label: "/", Value: 99, Unit: "%", Warn: "80", Crit: "@90:100", Min: &lo, Max: &hi}, {Label: "x", Value: -1}}},
+		{Timestamp: 1_700_000_000_001, Name: "load", State: 0, StateType: "hard", Attempt: 1, MaxAttempts: 1},
+	}
+	return b
+}
+
+// TestCodecReadsFormatV1 decodes a frame as the outbox wrote it before check
+// results existed: an outbox left by the older collector drains after an upgrade.
+func TestCodecReadsFormatV1(t *testing.T) {
+	b := realisticBatch(3)
+	frame := append(make([]byte, headerLen), formatV1)
+	frame = binary.LittleEndian.AppendUint64(frame, 42)
+	frame = appendBatch(frame, b)
+	h := frame[:headerLen]
+	binary.LittleEndian.PutUint32(h[0:], uint32(len(frame)-headerLen))
+	binary.LittleEndian.PutUint32(h[4:], crc32.Checksum(frame[headerLen:], castagnoli))
+	binary.LittleEndian.PutUint32(h[8:], crc32.Checksum(h[:8], castagnoli))
+	recs, bad, _ := scanSegment(frame)
+	if len(recs) != 1 || len(bad) != 0 {
+		t.Fatalf("format 1 frame: %d records, %d damaged", len(recs), len(bad))
+	}
+	got, err := decodeFrame(frame, string(frame))
+	if err != nil || !sameBatch(got, b) {
+		t.Fatalf("format 1 frame decoded to %+v, %v", got, err)
 	}
 }
 
@@ -121,7 +157,7 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 		}
 		d := decoder{b: data, s: string(data)}
-		if b, err := d.batch(); err == nil {
+		if b, err := d.batch(formatV1); err == nil {
 			checkRoundTrip(t, b, 0)
 		}
 	})
@@ -187,7 +223,7 @@ func TestFuzzSeedCorpus(t *testing.T) {
 		}
 		if strings.HasPrefix(name, "batch") {
 			d := decoder{b: data, s: q}
-			if _, err := d.batch(); err != nil {
+			if _, err := d.batch(formatV1); err != nil {
 				t.Errorf("%s: %v", name, err)
 			}
 		}

@@ -61,6 +61,8 @@ type HostDetail struct {
 	HostSummary
 	Identity model.Host    `json:"identity"`
 	Metrics  []LatestValue `json:"metrics"`
+	// Checks holds the newest result of every check, ordered by name.
+	Checks []CheckStatus `json:"checks"`
 }
 
 // LatestValue is the newest sample of one series.

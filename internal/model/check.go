@@ -18,6 +18,9 @@ type CheckResult struct {
 	State int `json:"state"`
 	// StateType is "soft" or "hard".
 	StateType string `json:"state_type"`
+	// LastChange is when State last changed (Unix ms), as the scheduler that
+	// ran the check saw it; it starts at the first result after a restart.
+	LastChange int64 `json:"last_change"`
 	// Attempt counts consecutive runs in the current non-OK state, 1-based;
 	// it is 1 for an OK result.
 	Attempt     int `json:"attempt"`

@@ -1,6 +1,10 @@
 package nagios
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vigilmon/vigil/internal/model"
+)
 
 func TestAttempts(t *testing.T) {
 	type step struct {
@@ -66,5 +70,31 @@ func TestWirePerf(t *testing.T) {
 	}
 	if WirePerf(nil) != nil {
 		t.Fatal("no perfdata must stay nil")
+	}
+}
+
+func TestPerfField(t *testing.T) {
+	for label, want := range map[string]string{
+		"/":         "vigil.check.perfdata._",
+		"/var/lib":  "vigil.check.perfdata._var_lib",
+		"Time (ms)": "vigil.check.perfdata.time_ms_",
+		"load1":     "vigil.check.perfdata.load1",
+		"a__b":      "vigil.check.perfdata.a__b",
+		"über":      "vigil.check.perfdata._ber",
+	} {
+		if got := PerfField(label); got != want {
+			t.Errorf("PerfField(%q) = %q, want %q", label, got, want)
+		}
+	}
+}
+
+func TestPerfEvent(t *testing.T) {
+	if _, ok := PerfEvent(1, "c", nil); ok {
+		t.Fatal("event without perfdata")
+	}
+	ev, ok := PerfEvent(5, "disk", []model.PerfValue{{Label: "/", Value: 1}, {Label: "-", Value: 2}, {Label: "x", Value: 3}})
+	if !ok || ev.Timestamp != 5 || ev.Dataset != "vigil.check" || ev.Dims["vigil.check.name"] != "disk" ||
+		len(ev.Values) != 2 || ev.Values["vigil.check.perfdata._"] != 1 || ev.Values["vigil.check.perfdata.x"] != 3 {
+		t.Fatalf("event = %+v", ev)
 	}
 }

@@ -115,6 +115,9 @@ func (r *Reader) Host(ctx context.Context, name string) (store.HostDetail, error
 		}
 		return seriesKey(a.Dims) < seriesKey(b.Dims)
 	})
+	if out.Checks, err = r.hostChecks(ctx, name, d.LastSeen); err != nil {
+		return store.HostDetail{}, fmt.Errorf("read checks of %s: %w", name, err)
+	}
 	return out, nil
 }
 

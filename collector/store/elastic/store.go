@@ -192,7 +192,7 @@ func (s *Store) Drain(ctx context.Context) {
 	}
 }
 
-// encode makes the documents of a chunk: metrics of every batch, and one
+// encode makes the documents of a chunk: metrics and check results of every batch, and one
 // host registry update per host (its newest batch).
 func (s *Store) encode(entries []outbox.Entry) []*item {
 	items := make([]*item, 0, 32*len(entries))
@@ -200,6 +200,7 @@ func (s *Store) encode(entries []outbox.Entry) []*item {
 	for i := range entries {
 		e := &entries[i]
 		items = s.enc.metricDocs(items, e.Batch, e.Received)
+		items = s.enc.checkDocs(items, e.Batch, e.Received)
 		if j, ok := newest[e.Batch.Host.Name]; !ok || !entries[j].Received.After(e.Received) {
 			newest[e.Batch.Host.Name] = i
 		}

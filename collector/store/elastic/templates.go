@@ -124,11 +124,16 @@ func (l *layout) metricMappings() obj {
 
 func (l *layout) checkMappings() obj {
 	return obj{"properties": obj{
-		"vigil.check.name":        keyword(),
-		"vigil.check.state":       long(),
-		"vigil.check.state_name":  keyword(),
-		"vigil.check.state_type":  keyword(),
-		"vigil.check.attempt":     long(),
+		"vigil.check.name":         keyword(),
+		"vigil.check.state":        long(),
+		"vigil.check.state_name":   keyword(),
+		"vigil.check.state_type":   keyword(),
+		"vigil.check.attempt":      long(),
+		"vigil.check.max_attempts": long(),
+		"vigil.check.last_change":  obj{"type": "date"},
+		// The perfdata items as the plugin gave them, for the API; searchable
+		// as numbers under vigil.check.perfdata.*.
+		"vigil.check.perf":        obj{"type": "object", "enabled": false},
 		"vigil.check.long_output": text(),
 		"vigil.check.command":     keyword(),
 	}, "dynamic_templates": []any{

@@ -276,7 +276,7 @@ func TestMigrateToAlertState(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v1.db")
 	s := openAt(t, path, Options{})
 	write(t, s, t0, batch("a", 1, "h", event(t0, nil, "f", 1.0)))
-	for _, q := range []string{`DROP TABLE alert_events`, `DROP TABLE alert_state`, `PRAGMA user_version = 1`} {
+	for _, q := range []string{`DROP TABLE alert_events`, `DROP TABLE alert_state`, `DROP TABLE checks`, `DROP TABLE check_results`, `PRAGMA user_version = 1`} {
 		if _, err := s.wdb.Exec(q); err != nil {
 			t.Fatal(err)
 		}

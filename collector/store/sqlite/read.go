@@ -125,6 +125,9 @@ func (s *Store) Host(ctx context.Context, name string) (store.HostDetail, error)
 	if err := rows.Err(); err != nil {
 		return d, fmt.Errorf("read latest values of host %s: %w", name, err)
 	}
+	if d.Checks, err = hostChecks(ctx, tx, name); err != nil {
+		return d, fmt.Errorf("read checks of host %s: %w", name, err)
+	}
 	return d, nil
 }
 

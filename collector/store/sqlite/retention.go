@@ -74,7 +74,18 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 			break
 		}
 	}
-	s.log.Debug("retention", "cutoff", cutoff, "samples_deleted", total, "alert_events_deleted", events)
+	var checks int64
+	for {
+		n, err := s.deleteCheckResults(ctx, c)
+		checks += n
+		if err != nil {
+			return total, fmt.Errorf("delete check results before %s: %w", cutoff.Format(time.RFC3339), err)
+		}
+		if n < s.retentionRows {
+			break
+		}
+	}
+	s.log.Debug("retention", "cutoff", cutoff, "samples_deleted", total, "alert_events_deleted", events, "check_results_deleted", checks)
 	return total, nil
 }
 

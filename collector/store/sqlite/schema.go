@@ -106,6 +106,28 @@ CREATE INDEX alert_events_alert ON alert_events (alert_id, ts);
 CREATE INDEX alert_events_host ON alert_events (host, ts);
 CREATE INDEX alert_events_ts ON alert_events (ts);
 `,
+	// 2 -> 3: check results. data is the model.CheckResult JSON.
+	`
+-- The newest result of every check of every host, what the API shows.
+CREATE TABLE checks (
+	host TEXT NOT NULL,
+	name TEXT NOT NULL,
+	ts   INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	PRIMARY KEY (host, name)
+) WITHOUT ROWID;
+
+-- Every check result, aged out with the samples.
+CREATE TABLE check_results (
+	host  TEXT NOT NULL,
+	name  TEXT NOT NULL,
+	ts    INTEGER NOT NULL,
+	state INTEGER NOT NULL,
+	data  BLOB NOT NULL,
+	PRIMARY KEY (host, name, ts)
+) WITHOUT ROWID;
+CREATE INDEX check_results_ts ON check_results (ts);
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own transaction.

@@ -70,6 +70,19 @@ func validate(b *model.Batch) error {
 			}
 		}
 	}
+	for _, c := range b.Checks {
+		if c.Name == "" {
+			return fmt.Errorf("agent %q seq %d: check without a name", b.AgentID, b.Seq)
+		}
+		// JSON cannot carry NaN: one would fail the whole group commit.
+		for _, p := range c.Perf {
+			for _, v := range []*float64{&p.Value, p.Min, p.Max} {
+				if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
+					return fmt.Errorf("agent %q seq %d: check %s perfdata %s: not a finite number", b.AgentID, b.Seq, c.Name, p.Label)
+				}
+			}
+		}
+	}
 	return nil
 }
 
@@ -112,6 +125,9 @@ func (w *writer) write(ctx context.Context, batches []*model.Batch, received int
 		lastOfHost[b.Host.Name] = i
 		if err := t.addSamples(ctx, b, &st); err != nil {
 			return nil, st, fmt.Errorf("store samples of batch %s/%d: %w", b.AgentID, b.Seq, err)
+		}
+		if err := t.addChecks(ctx, b); err != nil {
+			return nil, st, fmt.Errorf("store checks of batch %s/%d: %w", b.AgentID, b.Seq, err)
 		}
 	}
 	if err := t.flush(ctx, &st); err != nil {

@@ -62,6 +62,7 @@ type writer struct {
 	db *sql.DB
 
 	batch, agent, agentSeq, host, seriesID, insertSeries, advance *sql.Stmt
+	check, checkResult                                            *sql.Stmt
 	// samples[k] inserts 1<<k rows; the last one inserts sampleChunk rows.
 	samples []*sql.Stmt
 
@@ -114,6 +115,8 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		prep(&w.seriesID, sqlSeriesID),
 		prep(&w.insertSeries, sqlInsertSeries),
 		prep(&w.advance, sqlAdvanceBlock),
+		prep(&w.check, sqlUpsertCheck),
+		prep(&w.checkResult, sqlInsertCheckResult),
 	)
 	for n := 1; err == nil && n <= sampleChunk; n *= 2 {
 		var s *sql.Stmt
@@ -129,7 +132,7 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 
 func (w *writer) close() error {
 	var errs []error
-	for _, s := range append([]*sql.Stmt{w.batch, w.agent, w.agentSeq, w.host, w.seriesID, w.insertSeries, w.advance}, w.samples...) {
+	for _, s := range append([]*sql.Stmt{w.batch, w.agent, w.agentSeq, w.host, w.seriesID, w.insertSeries, w.advance, w.check, w.checkResult}, w.samples...) {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
