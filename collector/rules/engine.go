@@ -44,7 +44,8 @@ type Engine struct {
 	series    map[string]map[string]*series // field → seriesKey → series
 	bindings  map[*rule][]*binding
 	instances map[string]*instance
-	hostDown  map[string]*instance // by host name
+	hostDown  map[string]*instance   // by host name
+	checks    map[string]*checkTrack // by alert id
 	round     uint64
 	started   time.Time
 	lastGC    time.Time
@@ -83,6 +84,7 @@ func New(o Options) (*Engine, error) {
 		byField: map[string][]*rule{}, byName: map[string]*rule{}, keep: map[string]time.Duration{},
 		hdAnn: map[string]*template.Template{}, hosts: map[string]*host{}, series: map[string]map[string]*series{},
 		bindings: map[*rule][]*binding{}, instances: map[string]*instance{}, hostDown: map[string]*instance{},
+		checks: map[string]*checkTrack{},
 	}
 	for k, text := range o.Config.HostDown.Annotations {
 		t, err := parseTemplate(k, text)
@@ -158,6 +160,9 @@ func (e *Engine) Observe(b *model.Batch, received time.Time) {
 	if b.Agent.IntervalMS > 0 {
 		h.interval = time.Duration(b.Agent.IntervalMS) * time.Millisecond
 	}
+	if e.cfg.Checks.Enabled {
+		e.observeChecks(h, b.Checks)
+	}
 	if len(e.byField) == 0 {
 		return
 	}
@@ -213,6 +218,7 @@ func (e *Engine) Eval(ctx context.Context, now time.Time) []alert.Alert {
 	e.round++
 	var events []alert.Event
 	e.evalHosts(now, &events)
+	e.evalChecks(now, &events)
 	for _, r := range e.rules {
 		for _, b := range e.bindings[r] {
 			e.evalBinding(b, now, &events)

@@ -139,6 +139,16 @@ func (e *Engine) evalUnbound(now time.Time, events *[]alert.Event) {
 			if h == nil { // host forgotten by the store: nothing to watch
 				e.retire(in, now, "host no longer known", events)
 			}
+		case in.Rule == CheckRule:
+			// Restored, and no result of its check since the restart.
+			switch {
+			case h != nil && h.down:
+				e.suppress(in, now, events)
+			case !e.cfg.Checks.Enabled:
+				e.retire(in, now, "check alerts disabled", events)
+			case now.Sub(maxTime(in.LastEval, e.started)) > e.cfg.Checks.StaleAfter:
+				e.retire(in, now, "check no longer reported", events)
+			}
 		case r == nil:
 			e.retire(in, now, "rule removed", events)
 		case h != nil && h.down:

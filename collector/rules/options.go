@@ -18,7 +18,22 @@ type Config struct {
 	// dispatch) before it is forgotten.
 	ResolvedRetention time.Duration  `yaml:"resolved_retention"`
 	HostDown          HostDownConfig `yaml:"host_down"`
+	Checks            ChecksConfig   `yaml:"checks"`
 	Flapping          FlappingConfig `yaml:"flapping"`
+}
+
+// ChecksConfig is the built-in alert on check results (plugins, built-in
+// checks, polled NRPE commands), with Nagios semantics: a SOFT problem is a
+// pending alert, a HARD one fires, the return to OK resolves.
+type ChecksConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// UnknownSeverity is the severity of a HARD UNKNOWN (a plugin that
+	// could not check: timeout, bad arguments): warning or critical.
+	UnknownSeverity alert.Severity `yaml:"unknown_severity"`
+	// StaleAfter retires (resolves) the alert of a check that stopped
+	// reporting while its host still reports: the check was removed.
+	StaleAfter time.Duration     `yaml:"stale_after"`
+	Labels     map[string]string `yaml:"labels"`
 }
 
 // HostDownConfig is the built-in HostDown alert.
@@ -55,6 +70,7 @@ func DefaultConfig() Config {
 				"description": "No data from the agent on {{ .Host }}. Its other alerts are held until it reports again.",
 			},
 		},
+		Checks:   ChecksConfig{Enabled: true, UnknownSeverity: alert.Critical, StaleAfter: 24 * time.Hour, Labels: map[string]string{}},
 		Flapping: FlappingConfig{Enabled: true, High: 20, Low: 5},
 	}
 }
@@ -85,6 +101,17 @@ func (c *Config) Validate() []config.FieldError {
 	for k := range c.HostDown.Labels {
 		if reserved[k] {
 			add("host_down.labels."+k, "%q is set by Vigil and cannot be overridden", k)
+		}
+	}
+	if c.Checks.UnknownSeverity == alert.SeverityNone {
+		add("checks.unknown_severity", "want warning or critical")
+	}
+	if c.Checks.StaleAfter < time.Minute {
+		add("checks.stale_after", "must be at least 1m, got %s", c.Checks.StaleAfter)
+	}
+	for k := range c.Checks.Labels {
+		if reserved[k] || k == LabelCheck {
+			add("checks.labels."+k, "%q is set by Vigil and cannot be overridden", k)
 		}
 	}
 	if c.Flapping.Enabled && (c.Flapping.Low < 0 || c.Flapping.High > 100 || c.Flapping.Low >= c.Flapping.High) {
