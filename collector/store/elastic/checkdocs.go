@@ -38,6 +38,25 @@ type checkDoc struct {
 	Perf         []model.PerfValue `json:"vigil.check.perf,omitempty"`
 }
 
+// result is the check result the document was made from.
+func (d *checkDoc) result() model.CheckResult {
+	return model.CheckResult{
+		Timestamp: d.Timestamp.UnixMilli(), Name: d.Name, Command: d.Command, State: d.State, StateType: d.StateType,
+		LastChange: d.LastChange.UnixMilli(), Attempt: d.Attempt, MaxAttempts: d.MaxAttempts, Output: d.Message,
+		LongOutput: d.LongOutput, DurationUS: d.DurationNS / 1000, Perf: d.Perf,
+	}
+}
+
+// checkResultOf reads a check document; ok is false for anything else (a
+// metric document, or one too damaged to alert on).
+func checkResultOf(src json.RawMessage) (model.CheckResult, bool) {
+	var d checkDoc
+	if json.Unmarshal(src, &d) != nil || d.Name == "" || d.StateType == "" || d.Dataset != "vigil.check" {
+		return model.CheckResult{}, false
+	}
+	return d.result(), true
+}
+
 // checkDocIndex keeps check document IDs apart from event IDs of the same
 // batch, should the two ever share an index.
 const checkDocIndex = 1 << 32
@@ -122,11 +141,7 @@ func (r *Reader) hostChecks(ctx context.Context, host string, now time.Time) ([]
 			if _, ok := seen[d.Name]; ok {
 				continue
 			}
-			seen[d.Name] = store.NewCheckStatus(model.CheckResult{
-				Timestamp: d.Timestamp.UnixMilli(), Name: d.Name, Command: d.Command, State: d.State, StateType: d.StateType,
-				LastChange: d.LastChange.UnixMilli(), Attempt: d.Attempt, MaxAttempts: d.MaxAttempts, Output: d.Message,
-				LongOutput: d.LongOutput, DurationUS: d.DurationNS / 1000, Perf: d.Perf,
-			})
+			seen[d.Name] = store.NewCheckStatus(d.result())
 		}
 		if len(hits) < 1000 || len(seen) == before {
 			break

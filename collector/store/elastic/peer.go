@@ -11,7 +11,7 @@ import (
 	"github.com/vigilmon/vigil/internal/model"
 )
 
-// PeerFeed reads the metric documents other collectors stored and hands
+// PeerFeed reads the metric and check documents other collectors stored and hands
 // them to this collector's rule engine, so that behind a load balancer every
 // collector's rules see every host (and none takes a host another collector
 // hears from for dead). It polls on event.ingested, the time the storing
@@ -46,7 +46,7 @@ func NewPeerFeed(c *Client, names Names, self string, every time.Duration, obser
 	p := &PeerFeed{c: c, names: names, self: self, every: every, observe: observe, now: time.Now, log: logger,
 		overlap: 30 * time.Second, seen: map[string]time.Time{}, hosts: map[string]hostDoc{},
 		docs: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_collector_peer_documents_total",
-			Help: "Metric documents stored by other collectors and fed to this collector's rules."}),
+			Help: "Metric and check documents stored by other collectors and fed to this collector's rules."}),
 		errs: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_collector_peer_poll_errors_total",
 			Help: "Failed polls for other collectors' documents."}),
 	}
@@ -86,7 +86,7 @@ func (p *PeerFeed) Poll(ctx context.Context) error {
 			"sort": []any{obj{"event.ingested": obj{"order": "asc"}}},
 			"size": peerPage,
 		}
-		hits, err := p.c.search(ctx, p.names.Metrics, q)
+		hits, err := p.c.search(ctx, p.names.Metrics+","+p.names.Checks, q)
 		if err != nil {
 			return err
 		}
@@ -128,8 +128,12 @@ func (p *PeerFeed) feed(ctx context.Context, hits []hit) {
 			continue
 		}
 		p.seen[h.ID] = ingested
-		ev, ok := metricEvent(h.Source)
-		if !ok || meta.Host == "" {
+		if meta.Host == "" {
+			continue
+		}
+		check, isCheck := checkResultOf(h.Source)
+		ev, isMetric := metricEvent(h.Source)
+		if !isCheck && !isMetric {
 			continue
 		}
 		g := groups[meta.Host]
@@ -141,7 +145,11 @@ func (p *PeerFeed) feed(ctx context.Context, hits []hit) {
 		if ingested.After(g.received) {
 			g.received = ingested
 		}
-		g.b.Events = append(g.b.Events, ev)
+		if isCheck {
+			g.b.Checks = append(g.b.Checks, check)
+		} else {
+			g.b.Events = append(g.b.Events, ev)
+		}
 		p.docs.Inc()
 	}
 	for _, name := range order {

@@ -57,10 +57,14 @@ func TestPeerFeed(t *testing.T) {
 	a := openRig(t, srv, esClient(t, srv), testCommon(t), "a")
 	b := openRig(t, srv, esClient(t, srv), testCommon(t), "b")
 	now := time.Now()
-	a.write(batch("x", 1, now, 0.1))
+	withCheck := batch("x", 1, now, 0.1)
+	withCheck.Checks = []model.CheckResult{{Timestamp: now.UnixMilli(), Name: "disk", State: 2, StateType: "hard",
+		Attempt: 3, MaxAttempts: 3, Output: "DISK CRITICAL", LastChange: now.UnixMilli()}}
+	a.write(withCheck)
 	b.write(batch("y", 1, now, 0.2))
 	a.waitDocs("metrics-vigil.host-default", 4)
 	b.waitDocs("metrics-vigil.host-default", 4)
+	a.waitDocs("logs-vigil.check-default", 1)
 	var got []*model.Batch
 	feed := NewPeerFeed(b.st.c, NamesFor("default"), "b", time.Second, func(bt *model.Batch, _ time.Time) { got = append(got, bt) }, nil, nil)
 	feed.cursor = now.Add(-time.Minute)
@@ -69,6 +73,9 @@ func TestPeerFeed(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Host.Name != "host-x" || len(got[0].Events) != 2 || got[0].Agent.IntervalMS != 10000 {
 		t.Fatalf("b observed %+v, want host-x's two events with its interval", got)
+	}
+	if cs := got[0].Checks; len(cs) != 1 || cs[0].Name != "disk" || cs[0].State != 2 || cs[0].StateType != "hard" || cs[0].Output != "DISK CRITICAL" {
+		t.Fatalf("b observed checks %+v, want host-x's disk check", cs)
 	}
 	if err := feed.Poll(context.Background()); err != nil || len(got) != 1 {
 		t.Fatalf("a second poll fed %d batches (%v), want nothing new", len(got)-1, err)
