@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigilmon/vigil/collector/dispatch"
 	vlog "github.com/vigilmon/vigil/collector/notify/log"
+	"github.com/vigilmon/vigil/collector/nrpepoll"
 	"github.com/vigilmon/vigil/collector/rules"
 	"github.com/vigilmon/vigil/collector/store/elastic"
 
@@ -36,6 +37,8 @@ type Config struct {
 	Alerting      rules.Config     `yaml:"alerting"`
 	Route         dispatch.Route   `yaml:"route"`
 	Receivers     []ReceiverConfig `yaml:"receivers"`
+	// NRPETargets are legacy NRPE daemons the collector polls itself.
+	NRPETargets nrpepoll.Targets `yaml:"nrpe_targets"`
 }
 
 // TLSConfig enables HTTPS on the listener when both files are set.
@@ -82,11 +85,12 @@ func defaultConfig() Config {
 			OpenSearch:    elastic.DefaultOS(),
 			Retention:     7 * 24 * time.Hour, RetentionInterval: time.Hour,
 		},
-		Log:       logging.Default(),
-		Shutdown:  10 * time.Second,
-		Alerting:  rules.DefaultConfig(),
-		Route:     dispatch.Route{Receiver: "log"},
-		Receivers: []ReceiverConfig{{Name: "log", Log: []vlog.Config{{}}}},
+		Log:         logging.Default(),
+		Shutdown:    10 * time.Second,
+		Alerting:    rules.DefaultConfig(),
+		Route:       dispatch.Route{Receiver: "log"},
+		Receivers:   []ReceiverConfig{{Name: "log", Log: []vlog.Config{{}}}},
+		NRPETargets: nrpepoll.Targets{},
 	}
 }
 
@@ -155,6 +159,7 @@ func (c *Config) Validate() []config.FieldError {
 		names = append(names, r.Name)
 	}
 	errs = append(errs, config.Prefix("route", c.Route.Validate(names))...)
+	errs = append(errs, config.Prefix("nrpe_targets", c.NRPETargets.Validate())...)
 	return errs
 }
 

@@ -109,6 +109,10 @@ func serve(cfg Config, set *rules.Set, logger *slog.Logger) error {
 	writer := ingest.NewWriter(st, ingest.WriterOptions{QueueLen: cfg.Ingest.QueueLen, MaxGroup: cfg.Ingest.MaxGroup,
 		Logger: logger.With("component", "writer"), Metrics: im, Committed: al.engine.Observe})
 	defer writer.Stop()
+	poller, err := newNRPEPoller(&cfg, writer, im, reg, logger.With("component", "nrpe"))
+	if err != nil {
+		return err
+	}
 	handler := ingest.NewHandler(ingest.HandlerOptions{
 		Tokens: tokens, Writer: writer,
 		MaxBodyBytes: int64(cfg.Ingest.MaxBodyBytes), MaxDecodedBytes: int64(cfg.Ingest.MaxDecodedBytes),
@@ -172,6 +176,10 @@ func serve(cfg Config, set *rules.Set, logger *slog.Logger) error {
 				return nil
 			}, func(error) { peerCancel() })
 		}
+	}
+	if poller != nil {
+		pollCtx, pollCancel := context.WithCancel(context.Background())
+		g.Add(func() error { return poller.Run(pollCtx) }, func(error) { pollCancel(); poller.Stop() })
 	}
 	g.Add(run.SignalHandler(context.Background(), os.Interrupt, syscall.SIGTERM))
 	err = g.Run()

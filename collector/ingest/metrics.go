@@ -19,6 +19,10 @@ type Metrics struct {
 // rejectReasons are pre-created so dashboards show zero rather than no series.
 var rejectReasons = []string{"unauthorized", "method", "too_large", "bad_encoding", "bad_json", "invalid", "too_many_events", "overloaded", "store_error"}
 
+// Rejected counts a batch refused for reason outside the HTTP handler (one
+// the collector made itself, from a polled NRPE daemon).
+func (m *Metrics) Rejected(reason string) { m.rejected.WithLabelValues(reason).Inc() }
+
 // NewMetrics creates the metrics and registers them on reg (if not nil).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{

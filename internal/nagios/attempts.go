@@ -12,11 +12,16 @@ type Attempts struct {
 	attempt int
 	hard    bool
 	problem bool
+	state   State
+	seen    bool
+	changed bool
 }
 
 // Next records the state of a new run and reports the attempt number (1 for
 // OK, 1..Max for a problem) and whether the state is HARD.
 func (a *Attempts) Next(s State) (attempt int, hard bool) {
+	a.changed = !a.seen || s != a.state
+	a.state, a.seen = s, true
 	maxAttempts := max(a.Max, 1)
 	switch {
 	case s == OK:
@@ -32,6 +37,11 @@ func (a *Attempts) Next(s State) (attempt int, hard bool) {
 	}
 	return a.attempt, a.hard
 }
+
+// Changed reports whether the state of the last Next differs from the one
+// before (true for the first): the moment a scheduler records as the
+// check's last state change.
+func (a *Attempts) Changed() bool { return a.changed }
 
 // Retrying is true while a problem is SOFT, the time Nagios re-checks at the
 // retry interval instead of the normal one.

@@ -55,6 +55,19 @@ func TestAttempts(t *testing.T) {
 	}
 }
 
+func TestAttemptsChanged(t *testing.T) {
+	a := Attempts{Max: 2}
+	for i, want := range []struct {
+		s       State
+		changed bool
+	}{{OK, true}, {OK, false}, {Warning, true}, {Warning, false}, {Critical, true}, {OK, true}} {
+		a.Next(want.s)
+		if a.Changed() != want.changed {
+			t.Fatalf("step %d (%v): changed %v, want %v", i, want.s, a.Changed(), want.changed)
+		}
+	}
+}
+
 func TestWirePerf(t *testing.T) {
 	perfs, errs := ParsePerf("'time'=5ms;100;@10:20;0; load=1.5")
 	if len(errs) != 0 {
