@@ -77,8 +77,8 @@ log:
 	type check struct {
 		Name       string
 		State      string
-		StateCode  int       `json:"state_code"`
-		StateType  string    `json:"state_type"`
+		StateCode  int    `json:"state_code"`
+		StateType  string `json:"state_type"`
 		Output     string
 		LastChange time.Time `json:"last_change"`
 		Perf       []struct {
