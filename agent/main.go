@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigilmon/vigil/agent/ship"
+	"github.com/vigilmon/vigil/checks"
 	"github.com/vigilmon/vigil/internal/cli"
 	"github.com/vigilmon/vigil/internal/logging"
 )
@@ -31,6 +32,11 @@ func main() {
 }
 
 func mainErr(args []string, stdout, stderr io.Writer) int {
+	// vigil-agent check NAME ARGS... is a Nagios plugin, for Icinga/Nagios
+	// and for trying a built-in check before putting it in agent.yaml.
+	if len(args) > 0 && args[0] == "check" {
+		return checks.Main(args[1:], stdout, stderr)
+	}
 	flags, code, done := cli.Parse("vigil-agent", "/etc/vigil/agent.yaml", version, args, stdout, stderr)
 	if done {
 		return code
