@@ -15,8 +15,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigilmon/vigil/agent/checkrun"
 	"github.com/vigilmon/vigil/agent/hostinfo"
 	"github.com/vigilmon/vigil/agent/input"
+	"github.com/vigilmon/vigil/agent/nrpe"
 	"github.com/vigilmon/vigil/agent/ship"
 	"github.com/vigilmon/vigil/internal/model"
 )
@@ -30,6 +32,9 @@ type agent struct {
 	reg         *prometheus.Registry
 	shipMetrics *ship.Metrics
 	log         *slog.Logger
+	// checkResults outlive generations: results that finished just before
+	// a reload go out with the next batch.
+	checkResults *checkBuffer
 }
 
 type generation struct {
@@ -38,6 +43,8 @@ type generation struct {
 	wg      sync.WaitGroup
 	runner  *input.Runner
 	shipper *ship.Shipper
+	checks  *checkrun.Runner
+	nrpe    *nrpe.Server // nil without an nrpe section
 }
 
 func (a *agent) run(ctx context.Context, cfg Config) error {
@@ -122,13 +129,20 @@ func (a *agent) start(cfg Config) (*generation, error) {
 	host := hostinfo.Gather(context.Background(), hostinfo.Options{Name: cfg.Host.Name, IMDS: cfg.Host.IMDS,
 		IMDSEndpoint: cfg.Host.IMDSEndpoint, IMDSTimeout: cfg.Host.IMDSTimeout, Logger: a.log.With("component", "hostinfo")})
 	gen := &generation{cfg: cfg}
+	if gen.checks, err = newCheckRunner(cfg, a.checkResults, a.reg, a.log.With("component", "checks")); err != nil {
+		return nil, err
+	}
+	if gen.nrpe, err = newNRPEServer(cfg, gen.checks, a.reg, a.log); err != nil {
+		gen.checks.Stop()
+		return nil, err
+	}
 	gen.runner = input.NewRunner(inputs, cfg.InputTimeout, a.reg, a.log.With("component", "runner"))
 	gen.shipper = ship.NewShipper(a.spool, ship.ShipperOptions{
 		URL: cfg.Collector.URL, Token: token.Reveal(), UserAgent: "vigil-agent/" + version, Client: client,
 		MinBackoff: cfg.Collector.MinBackoff, MaxBackoff: cfg.Collector.MaxBackoff,
 		Logger: a.log.With("component", "shipper"), Metrics: a.shipMetrics,
 	})
-	loop := &collectLoop{runner: gen.runner, spool: a.spool, host: host, interval: cfg.Interval, jitter: cfg.Jitter,
+	loop := &collectLoop{runner: gen.runner, checks: a.checkResults, spool: a.spool, host: host, interval: cfg.Interval, jitter: cfg.Jitter,
 		agent: model.Agent{Version: version, IntervalMS: cfg.Interval.Milliseconds()},
 		log:   a.log.With("component", "collect"), now: time.Now}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -136,6 +150,16 @@ func (a *agent) start(cfg Config) (*generation, error) {
 	gen.wg.Add(2)
 	go func() { defer gen.wg.Done(); _ = loop.run(ctx) }()
 	go func() { defer gen.wg.Done(); _ = gen.shipper.Run(ctx) }()
+	gen.checks.Start()
+	if gen.nrpe != nil {
+		gen.wg.Add(1)
+		go func() {
+			defer gen.wg.Done()
+			if err := gen.nrpe.Serve(ctx); err != nil {
+				a.log.Error("nrpe server stopped", "err", err)
+			}
+		}()
+	}
 	return gen, nil
 }
 
@@ -143,6 +167,10 @@ func (a *agent) start(cfg Config) (*generation, error) {
 // given a moment and then left behind (they cannot be interrupted).
 func (a *agent) stop(gen *generation) {
 	gen.cancel()
+	if gen.nrpe != nil {
+		gen.nrpe.Stop()
+	}
+	gen.checks.Stop()
 	gen.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -9,7 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigilmon/vigil/agent/checkrun"
 	"github.com/vigilmon/vigil/agent/input"
+	"github.com/vigilmon/vigil/agent/nrpe"
+	"github.com/vigilmon/vigil/checks"
 	"github.com/vigilmon/vigil/internal/config"
 	"github.com/vigilmon/vigil/internal/logging"
 )
@@ -30,6 +34,12 @@ type Config struct {
 	Log           logging.Config `yaml:"log"`
 	// ShutdownTimeout bounds how long SIGTERM waits to deliver spooled batches.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Checks are Nagios plugins and built-in checks run on schedule.
+	Checks []checkrun.CheckConfig `yaml:"checks"`
+	// CheckConcurrency bounds the checks running at once.
+	CheckConcurrency int `yaml:"check_concurrency"`
+	// NRPE, when present, serves the checks to check_nrpe.
+	NRPE *nrpe.Config `yaml:"nrpe"`
 }
 
 // FilesystemConfig selects the mounts the filesystem input reports.
@@ -80,10 +90,12 @@ func defaultConfig() Config {
 			URL: "http://127.0.0.1:8470/api/v1/ingest", TokenFile: "/etc/vigil/agent.token",
 			Timeout: 30 * time.Second, MinBackoff: time.Second, MaxBackoff: time.Minute,
 		},
-		Spool:           SpoolConfig{Dir: "/var/lib/vigil/spool", MaxBytes: 256 << 20, MaxPending: 360},
-		MetricsListen:   "127.0.0.1:8471",
-		Log:             logging.Default(),
-		ShutdownTimeout: 5 * time.Second,
+		Spool:            SpoolConfig{Dir: "/var/lib/vigil/spool", MaxBytes: 256 << 20, MaxPending: 360},
+		MetricsListen:    "127.0.0.1:8471",
+		Log:              logging.Default(),
+		ShutdownTimeout:  5 * time.Second,
+		Checks:           []checkrun.CheckConfig{},
+		CheckConcurrency: checkrun.DefaultMaxConcurrent,
 	}
 }
 
@@ -144,7 +156,49 @@ func (c *Config) Validate() []config.FieldError {
 		}
 	}
 	errs = append(errs, c.Log.Validate("log")...)
+	errs = append(errs, c.validateChecks()...)
 	return errs
+}
+
+// validateChecks checks the checks, the arguments of built-in ones (which
+// only package checks can parse) and that every NRPE command names one.
+func (c *Config) validateChecks() []config.FieldError {
+	var errs []config.FieldError
+	if c.CheckConcurrency < 1 {
+		errs = append(errs, config.FieldError{Path: "check_concurrency", Msg: fmt.Sprintf("must be at least 1, got %d", c.CheckConcurrency)})
+	}
+	errs = append(errs, config.Prefix("checks", checkrun.ValidateAll(c.Checks))...)
+	known := map[string]bool{}
+	for i, ch := range c.Checks {
+		known[ch.Name] = true
+		if len(ch.Builtin) > 0 && !hasArgPlaceholder(ch.Builtin) {
+			if _, err := checks.New(ch.Builtin); err != nil {
+				errs = append(errs, config.FieldError{Path: fmt.Sprintf("checks[%d].builtin", i), Msg: err.Error()})
+			}
+		}
+	}
+	if c.NRPE == nil {
+		return errs
+	}
+	errs = append(errs, config.Prefix("nrpe", c.NRPE.Validate())...)
+	for _, name := range slices.Sorted(maps.Keys(c.NRPE.Commands)) {
+		if check := c.NRPE.Commands[name].Check; !known[check] {
+			errs = append(errs, config.FieldError{Path: "nrpe.commands." + name + ".check",
+				Msg: fmt.Sprintf("no check named %q in checks", check)})
+		}
+	}
+	return errs
+}
+
+// hasArgPlaceholder: a built-in check with $ARGn$ gets its arguments only
+// from an NRPE query, so its flags can be checked only then.
+func hasArgPlaceholder(argv []string) bool {
+	for _, a := range argv {
+		if strings.Contains(a, "$ARG") {
+			return true
+		}
+	}
+	return false
 }
 
 // token returns the collector token from wherever the config says it is.

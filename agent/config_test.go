@@ -61,3 +61,37 @@ func TestTokenSources(t *testing.T) {
 		}
 	}
 }
+
+// Checks and the NRPE server are validated together: a bad built-in
+// check's flags and an NRPE command naming no check are reported with
+// their place in the file.
+func TestChecksAndNRPEConfigErrors(t *testing.T) {
+	cfg := defaultConfig()
+	err := config.Parse("agent.yaml", []byte(`checks:
+  - name: root
+    builtin: [disk, -w, nonsense]
+nrpe:
+  plaintext: true
+  commands:
+    check_root: {check: root}
+    check_gone: {check: gone}
+`), &cfg)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"agent.yaml:3:", "agent.yaml:8:", `no check named "gone"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	cfg = defaultConfig()
+	if err := config.Parse("agent.yaml", []byte(`checks:
+  - {name: root, builtin: [disk, -w, 20%, -c, 10%, -p, /]}
+nrpe:
+  plaintext: true
+  commands:
+    check_root: {check: root}
+`), &cfg); err != nil {
+		t.Fatalf("valid config refused: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 // batch. It is the only place in the agent that reads the clock for metrics.
 type collectLoop struct {
 	runner   *input.Runner
+	checks   *checkBuffer
 	spool    *ship.Spool
 	host     model.Host
 	agent    model.Agent
@@ -51,8 +52,10 @@ func (l *collectLoop) run(ctx context.Context) error {
 func (l *collectLoop) cycle(ctx context.Context) {
 	now := l.now()
 	events := l.runner.Run(ctx, now)
-	events = append(events, selfEvent(now, l.spool.Stats()))
-	b := &model.Batch{Agent: l.agent, Host: l.host, Events: events}
+	results, perf, checksDropped := l.checks.take()
+	events = append(events, perf...)
+	events = append(events, selfEvent(now, l.spool.Stats(), checksDropped))
+	b := &model.Batch{Agent: l.agent, Host: l.host, Events: events, Checks: results}
 	if err := l.spool.Append(b); err != nil {
 		// The batch is held in memory and written when the disk allows; say so once
 		// per cycle so a full disk is visible in the journal.
@@ -62,7 +65,7 @@ func (l *collectLoop) cycle(ctx context.Context) {
 
 // selfEvent reports the agent's own losses and backlog with every batch, so a
 // dropped batch is itself visible at the collector.
-func selfEvent(now time.Time, st ship.Stats) model.Event {
+func selfEvent(now time.Time, st ship.Stats, checksDropped uint64) model.Event {
 	return model.Event{
 		Timestamp: now.UnixMilli(),
 		Dataset:   "vigil.agent",
@@ -73,6 +76,7 @@ func selfEvent(now time.Time, st ship.Stats) model.Event {
 			"vigil.agent.spool.bytes":            float64(st.Bytes),
 			"vigil.agent.spool.batches":          float64(st.Segments),
 			"vigil.agent.spool.pending":          float64(st.Pending),
+			"vigil.agent.checks.dropped":         float64(checksDropped),
 		},
 	}
 }

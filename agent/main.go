@@ -65,7 +65,7 @@ func serve(cfgPath string, cfg Config, logger *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerSpoolMetrics(reg, spool)
-	a := &agent{cfgPath: cfgPath, spool: spool, reg: reg, shipMetrics: ship.NewMetrics(reg), log: logger}
+	a := &agent{cfgPath: cfgPath, spool: spool, reg: reg, shipMetrics: ship.NewMetrics(reg), log: logger, checkResults: &checkBuffer{}}
 
 	var g run.Group
 	if cfg.MetricsListen != "" {

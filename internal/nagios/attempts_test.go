@@ -1,6 +1,7 @@
 package nagios
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/vigilmon/vigil/internal/model"
@@ -106,6 +107,9 @@ func TestPerfEvent(t *testing.T) {
 		t.Fatal("event without perfdata")
 	}
 	ev, ok := PerfEvent(5, "disk", []model.PerfValue{{Label: "/", Value: 1}, {Label: "-", Value: 2}, {Label: "x", Value: 3}})
+	if _, ok := PerfEvent(1, "c", []model.PerfValue{{Label: strings.Repeat("x", 300), Value: 1}}); ok {
+		t.Fatal("event with a field name the collector refuses")
+	}
 	if !ok || ev.Timestamp != 5 || ev.Dataset != "vigil.check" || ev.Dims["vigil.check.name"] != "disk" ||
 		len(ev.Values) != 2 || ev.Values["vigil.check.perfdata._"] != 1 || ev.Values["vigil.check.perfdata.x"] != 3 {
 		t.Fatalf("event = %+v", ev)

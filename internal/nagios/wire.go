@@ -1,6 +1,10 @@
 package nagios
 
-import "github.com/vigilmon/vigil/internal/model"
+import (
+	"math"
+
+	"github.com/vigilmon/vigil/internal/model"
+)
 
 // WirePerf converts parsed perfdata into the wire form carried in
 // model.CheckResult, ranges as Nagios range text.
@@ -50,10 +54,15 @@ func PerfField(label string) string {
 	return string(b)
 }
 
+// maxPerfField is the collector's limit on a metric field name: a longer
+// one would get the whole batch refused.
+const maxPerfField = 256
+
 // PerfEvent is the metric event of one check result's perfdata: dataset
-// "vigil.check", dimension vigil.check.name, one value per item. ok is false
-// when there is no perfdata. Two labels that map to one field keep the
-// first, so a value never silently changes meaning between runs.
+// "vigil.check", dimension vigil.check.name, one value per item. Two labels
+// that map to one field keep the first, so a value never silently changes
+// meaning between runs; items whose field would be too long, and
+// non-finite values, are left out. ok is false when nothing is left.
 func PerfEvent(ts int64, check string, perfs []model.PerfValue) (ev model.Event, ok bool) {
 	if len(perfs) == 0 {
 		return model.Event{}, false
@@ -62,9 +71,10 @@ func PerfEvent(ts int64, check string, perfs []model.PerfValue) (ev model.Event,
 		Values: make(map[string]float64, len(perfs))}
 	for _, p := range perfs {
 		f := PerfField(p.Label)
-		if _, dup := ev.Values[f]; !dup {
-			ev.Values[f] = p.Value
+		if _, dup := ev.Values[f]; dup || len(f) > maxPerfField || math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+			continue
 		}
+		ev.Values[f] = p.Value
 	}
-	return ev, true
+	return ev, len(ev.Values) > 0
 }
