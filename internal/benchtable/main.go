@@ -71,6 +71,12 @@ func run(bin string, cycles int, interval time.Duration, agents, batches int) er
 		return err
 	}
 
+	fmt.Fprintf(os.Stderr, "part 4: checks and NRPE, agent vs Debian nrpe...\n")
+	ck, err := checksThroughput(bin, filepath.Join(dir, "checks"), 4, 5*time.Second)
+	if err != nil {
+		return err
+	}
+
 	rows := []row{
 		{"CPU per collection cycle (ms)", ms(side.agentCPU), ms(side.peerCPU), "agent ≤ 1 ms"},
 		{"RSS at end (MiB)", mib(side.agentRSS), mib(side.peerRSS), "agent ≤ 15 MB"},
@@ -86,6 +92,12 @@ func run(bin string, cycles int, interval time.Duration, agents, batches int) er
 		{"bulk path: collector CPU per document (µs)", fmt.Sprintf("%.1f", cl.cpuPerDoc.Seconds()*1e6), "-", ""},
 		{"metric document as sent (bytes of _source)", fmt.Sprintf("%.0f", cl.docBytes), "-", ""},
 		{"_bulk NDJSON per document (bytes, gzip on the wire)", fmt.Sprintf("%.0f (%.0f)", cl.bulkBytesPerDoc, cl.gzipBytesPerDoc), "-", ""},
+		{fmt.Sprintf("plugin checks/s (%d x check_dummy at 1 s)", scheduledChecks), fmt.Sprintf("%.0f", ck.checksPerSecond), "-", ""},
+		{"plugin checks per agent CPU-second (fork/exec incl.)", fmt.Sprintf("%.0f", ck.checksPerCPUSecond), "-", "fork/exec ~0.9 ms"},
+		{"NRPE req/s, check_dummy, plaintext v4, 4 clients", fmt.Sprintf("%.0f", ck.agentPlugin.perSecond), fmt.Sprintf("%.0f (nrpe)", ck.peer.perSecond), ""},
+		{"NRPE server CPU per request, check_dummy (ms)", ms(ck.agentPlugin.cpuPerRequest), ms(ck.peer.cpuPerRequest) + " (nrpe)", ""},
+		{"NRPE req/s, built-in load check (no fork)", fmt.Sprintf("%.0f", ck.agentBuiltin.perSecond), "-", ""},
+		{"NRPE server CPU per request, built-in (ms)", ms(ck.agentBuiltin.cpuPerRequest), "-", ""},
 	}
 	fmt.Printf("\n%s, %d cores; part 1: %d cycles at %s, both running at once; part 2: %d agents x %d batches, synchronous=full\n\n",
 		hostName(), numCPU(), cycles, interval, agents, batches)
