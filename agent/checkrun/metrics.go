@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigilmon/vigil/internal/promreg"
+
 	"github.com/vigilmon/vigil/internal/nagios"
 )
 
@@ -39,10 +41,16 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) metrics {
 		}, []string{"check"}),
 	}
 	if reg != nil {
-		m.runs = reuse(reg, m.runs, log)
-		m.duration = reuse(reg, m.duration, log)
-		m.faults = reuse(reg, m.faults, log)
-		m.dropped = reuse(reg, m.dropped, log)
+		var errs [4]error
+		m.runs, errs[0] = promreg.Reuse(reg, m.runs)
+		m.duration, errs[1] = promreg.Reuse(reg, m.duration)
+		m.faults, errs[2] = promreg.Reuse(reg, m.faults)
+		m.dropped, errs[3] = promreg.Reuse(reg, m.dropped)
+		if err := errors.Join(errs[:]...); err != nil {
+			// Only a clashing metric name gets here; the runner still
+			// works, its metrics are just not exported.
+			log.Error("register check metrics", "err", err)
+		}
 	}
 	for _, f := range allFaults {
 		m.faults.WithLabelValues(string(f))
@@ -71,25 +79,4 @@ func (m metrics) record(name string, o Outcome, took float64) {
 	if o.DroppedPerf > 0 {
 		m.dropped.WithLabelValues(name).Add(float64(o.DroppedPerf))
 	}
-}
-
-// reuse registers c, or returns the collector of the same kind already
-// registered under its name (by a previous Runner, before a reload).
-func reuse[C interface {
-	*prometheus.CounterVec | *prometheus.HistogramVec
-	prometheus.Collector
-}](reg prometheus.Registerer, c C, log *slog.Logger) C {
-	err := reg.Register(c)
-	if err == nil {
-		return c
-	}
-	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	// Only a programming error (a clashing metric name) gets here; the
-	// runner still works, its metrics are just not exported.
-	log.Error("register check metrics", "err", err)
-	return c
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigilmon/vigil/internal/promreg"
+
 	"github.com/vigilmon/vigil/internal/model"
 )
 
@@ -279,31 +281,16 @@ func newRunnerMetrics(reg prometheus.Registerer, log *slog.Logger) runnerMetrics
 	if reg == nil {
 		return m
 	}
-	m.success = reuse(reg, m.success, log)
-	m.duration = reuse(reg, m.duration, log)
-	m.errors = reuse(reg, m.errors, log)
+	var errs [3]error
+	m.success, errs[0] = promreg.Reuse(reg, m.success)
+	m.duration, errs[1] = promreg.Reuse(reg, m.duration)
+	m.errors, errs[2] = promreg.Reuse(reg, m.errors)
+	if err := errors.Join(errs[:]...); err != nil {
+		// Only a clashing metric name gets here; the runner still works,
+		// its metrics are just not exported.
+		log.Error("register input metrics", "err", err)
+	}
 	m.success.Reset()
 	m.duration.Reset()
 	return m
-}
-
-// reuse registers c, or returns the collector of the same kind already
-// registered under its name (by a previous Runner).
-func reuse[C interface {
-	*prometheus.GaugeVec | *prometheus.CounterVec
-	prometheus.Collector
-}](reg prometheus.Registerer, c C, log *slog.Logger) C {
-	err := reg.Register(c)
-	if err == nil {
-		return c
-	}
-	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	// Only a programming error (a clashing metric name) gets here; the
-	// runner still works, its metrics are just not exported.
-	log.Error("register input metrics", "err", err)
-	return c
 }

@@ -1,10 +1,9 @@
 package nrpe
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigilmon/vigil/internal/promreg"
 )
 
 // Results of a request, the label of vigil_agent_nrpe_requests_total. A
@@ -80,16 +79,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	if reg != nil {
 		var err error
-		if m.requests, err = register(reg, m.requests); err != nil {
+		if m.requests, err = promreg.Reuse(reg, m.requests); err != nil {
 			return nil, err
 		}
-		if m.refusals, err = register(reg, m.refusals); err != nil {
+		if m.refusals, err = promreg.Reuse(reg, m.refusals); err != nil {
 			return nil, err
 		}
-		if m.active, err = register(reg, m.active); err != nil {
+		if m.active, err = promreg.Reuse(reg, m.active); err != nil {
 			return nil, err
 		}
-		if m.duration, err = register(reg, m.duration); err != nil {
+		if m.duration, err = promreg.Reuse(reg, m.duration); err != nil {
 			return nil, err
 		}
 	}
@@ -101,18 +100,4 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		m.requests.WithLabelValues(r)
 	}
 	return m, nil
-}
-
-func register[T prometheus.Collector](reg prometheus.Registerer, c T) (T, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var dup prometheus.AlreadyRegisteredError
-	if errors.As(err, &dup) {
-		if existing, ok := dup.ExistingCollector.(T); ok {
-			return existing, nil
-		}
-	}
-	return c, fmt.Errorf("register nrpe metrics: %w", err)
 }
