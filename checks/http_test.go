@@ -98,7 +98,7 @@ func TestHTTPCertificate(t *testing.T) {
 			defer srv.Close()
 			env := testEnv(t)
 			env.Now = steppingClock(10 * time.Millisecond)
-			env.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool, Time: func() time.Time { return t0 }}}
+			env.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool, Time: func() time.Time { return t0 }}}
 			r := mustNew(t, env, append([]string{"http", "-u", srv.URL + "/ok"}, tt.args...)...).Run(t.Context())
 			if r.Output != tt.want || r.State != tt.st {
 				t.Fatalf("got %s %s\nwant %s %s", r.State, r.Output, tt.st, tt.want)

@@ -3,18 +3,12 @@ package nrpe
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
 	"math/big"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +20,7 @@ import (
 
 	"github.com/vigilmon/vigil/internal/nagios"
 	"github.com/vigilmon/vigil/internal/nrpe"
+	"github.com/vigilmon/vigil/internal/testutil/testpki"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -215,69 +210,11 @@ func newPKI(t testing.TB) *pki {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p := &pki{dir: dir, pool: x509.NewCertPool()}
-	caKey, caCert := issue(t, nil, nil, &x509.Certificate{
-		Subject: pkix.Name{CommonName: "vigil test CA"}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign,
-	})
-	p.pool.AddCert(caCert)
-	p.caFile = p.write(t, "ca.pem", "CERTIFICATE", caCert.Raw)
-	key, cert := issue(t, caKey, caCert, &x509.Certificate{
-		Subject: pkix.Name{CommonName: "127.0.0.1"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
-	})
-	p.certFile = p.write(t, "cert.pem", "CERTIFICATE", cert.Raw)
-	p.keyFile = p.write(t, "key.pem", "PRIVATE KEY", marshalKey(t, key))
-	key, cert = issue(t, caKey, caCert, &x509.Certificate{
-		Subject:     pkix.Name{CommonName: "nagios"},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
-	})
-	p.clientCert = p.write(t, "client.pem", "CERTIFICATE", cert.Raw)
-	p.clientKey = p.write(t, "client.key", "PRIVATE KEY", marshalKey(t, key))
+	ca := testpki.NewCA(t, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	p := &pki{dir: dir, pool: ca.Pool, caFile: ca.WriteCA(t, dir, "ca.pem")}
+	p.certFile, p.keyFile = testpki.WritePair(t, dir, "server", ca.Issue(t, testpki.Leaf{CommonName: "127.0.0.1", IPs: testpki.Loopback}))
+	p.clientCert, p.clientKey = testpki.WritePair(t, dir, "client", ca.Issue(t, testpki.Leaf{CommonName: "nagios", Client: true}))
 	return p
-}
-
-// issue makes a key and a certificate for tmpl, signed by parent (self-signed
-// when parent is nil).
-func issue(t testing.TB, parentKey *ecdsa.PrivateKey, parent, tmpl *x509.Certificate) (*ecdsa.PrivateKey, *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
-	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, cert
-}
-
-func marshalKey(t testing.TB, key *ecdsa.PrivateKey) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
-}
-
-func (p *pki) write(t testing.TB, name, typ string, der []byte) string {
-	t.Helper()
-	path := filepath.Join(p.dir, name)
-	// 0644: stock nrpe reads its key as the nagios user. Test keys only.
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // tlsConfig is a Go client that trusts the test CA.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigilmon/vigil/internal/testutil/peers"
+	"github.com/vigilmon/vigil/internal/testutil/testpki"
 )
 
 // nrpeReadableDir is a directory Debian's nrpe can read after dropping to
@@ -31,12 +32,9 @@ func nrpeReadableDir(t *testing.T) string {
 // output and last change, and a HARD CRITICAL fires the Check alert.
 func TestCollectorPollsRealNRPE(t *testing.T) {
 	dir := nrpeReadableDir(t)
-	cert, key := writeCert(t, dir)
-	for _, f := range []string{cert, key} {
-		if err := os.Chmod(f, 0o644); err != nil { // nrpe reads them as nagios
-			t.Fatal(err)
-		}
-	}
+	ca := testpki.NewCA(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	caFile := ca.WriteCA(t, dir, "ca.pem")
+	cert, key := testpki.WritePair(t, dir, "nrpe", ca.Issue(t, testpki.Leaf{CommonName: "127.0.0.1", IPs: testpki.Loopback}))
 	commands := map[string]string{
 		"check_ok":   peers.PluginDir + "/check_dummy 0 'all good | latency=0.25s;1;2;0'",
 		"check_crit": peers.PluginDir + "/check_dummy 2 'disk full'",
@@ -71,7 +69,7 @@ nrpe_targets:
       - {name: ok, command: check_ok}
 log:
   level: debug
-`, strings.TrimPrefix(r.api, "http://"), filepath.Join(r.dir, "tokens"), r.db, plain.Addr, secure.Addr, cert))
+`, strings.TrimPrefix(r.api, "http://"), filepath.Join(r.dir, "tokens"), r.db, plain.Addr, secure.Addr, caFile))
 	r.startCollector()
 
 	type check struct {
