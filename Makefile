@@ -7,6 +7,7 @@ BUILD    := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 # CI runs on 2 cores; -race costs time but finds what matters in a daemon.
 TESTFLAGS ?= -race -count=1 -timeout 20m
 FUZZTIME  ?= 10s
+FUZZ      := GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz
 
 .PHONY: all build run test fuzz bench lint clean
 
@@ -33,21 +34,21 @@ test: build
 
 ## fuzz: run each fuzz target for FUZZTIME beyond its seed corpus.
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBatch$$' -fuzztime $(FUZZTIME) ./collector/ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./collector/rules
-	$(GO) test -run '^$$' -fuzz '^FuzzParseValues$$' -fuzztime $(FUZZTIME) ./collector/rules
-	$(GO) test -run '^$$' -fuzz '^FuzzParseMatcher$$' -fuzztime $(FUZZTIME) ./collector/alert
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME) ./collector/outbox
-	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME) ./collector/store/elastic
-	$(GO) test -run '^$$' -fuzz '^FuzzMetricEvent$$' -fuzztime $(FUZZTIME) ./collector/store/elastic
-	$(GO) test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime $(FUZZTIME) ./internal/nagios
-	$(GO) test -run '^$$' -fuzz '^FuzzParsePerf$$' -fuzztime $(FUZZTIME) ./internal/nagios
-	$(GO) test -run '^$$' -fuzz '^FuzzParseOutput$$' -fuzztime $(FUZZTIME) ./internal/nagios
+	$(FUZZ) FuzzDecodeBatch ./collector/ingest
+	$(FUZZ) FuzzParse ./internal/config
+	$(FUZZ) FuzzParseFile ./collector/rules
+	$(FUZZ) FuzzParseValues ./collector/rules
+	$(FUZZ) FuzzParseMatcher ./collector/alert
+	$(FUZZ) FuzzDecodeRecord ./collector/outbox
+	$(FUZZ) FuzzAppendString ./collector/store/elastic
+	$(FUZZ) FuzzMetricEvent ./collector/store/elastic
+	$(FUZZ) FuzzParseRange ./internal/nagios
+	$(FUZZ) FuzzParsePerf ./internal/nagios
+	$(FUZZ) FuzzParseOutput ./internal/nagios
 	@# Seeds are whole captured packets (1-4 KB): shrinking each new input for the default 60s would stall the run.
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/nrpe
-	$(GO) test -run '^$$' -fuzz '^FuzzServer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./agent/nrpe
-	$(GO) test -run '^$$' -fuzz '^FuzzParseStat$$' -fuzztime $(FUZZTIME) ./checks
+	$(FUZZ) FuzzDecode ./internal/nrpe -fuzzminimizetime 2s
+	$(FUZZ) FuzzServer ./agent/nrpe -fuzzminimizetime 1s
+	$(FUZZ) FuzzParseStat ./checks
 
 ## bench: Go micro-benchmarks, then the side-by-side table (agent vs prometheus-node-exporter, collector ingest).
 bench: build
